@@ -1,5 +1,17 @@
 #!/usr/bin/env python
-"DiCO fine-tuning (stage 2), paper defaults: Adam lr 1e-6 constant, beta 0.2, tau 300, 5 beams, max length 30, best by RefPAC-S. Every option: --help. Several GPUs or nodes: torchrun --nproc_per_node N scripts/train_dico.py ..."
-from dico_nb.train import train, config_cli, TrainConfig, dico_config, scst_config
+"""DiCO fine-tuning (stage 2).
 
-if __name__ == '__main__': train(config_cli(dico_config()))
+With no arguments: the whole method on the shapes benchmark on a CPU (`scripts/run_shapes.py`: data, CLIPs, XE, DiCO,
+evaluation, report in runs/shapes-seed0/report.md).
+With arguments: DiCO training with the paper's defaults (Adam lr 1e-6 constant, beta 0.2, tau 300, 5 beams, max length
+30, best by RefPAC-S), e.g. on COCO under torchrun:
+  torchrun --nproc_per_node 2 scripts/train_dico.py --data coco_train --val_data coco_val --init runs/xe/best --reward clip_ViT-B-32.pth
+Every option: --help.
+"""
+import sys
+from dico_nb.train import train, config_cli, dico_config
+from dico_nb.pipeline import run_shapes
+
+if __name__ == '__main__':
+    if len(sys.argv) == 1: run_shapes()
+    else: train(config_cli(dico_config()))

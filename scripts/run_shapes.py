@@ -1,0 +1,13 @@
+#!/usr/bin/env python
+"The whole method on the shapes benchmark (data, CLIPs, XE, DiCO or SCST, evaluation, report); every stage resumable."
+from fastcore.script import call_parse
+from dico_nb.pipeline import ShapesJob, run_shapes
+
+@call_parse
+def main(baseline:str='dico', # 'dico', or 'scst' for the SCST baseline with the same reward
+         seed:int=0,          # data order, initialisation, dropout
+         name:str='shapes',   # outputs go to runs/{name}-seed{seed}/
+         data_dir:str='data', # shapes shards, registry and the two CLIPs
+         runs_dir:str='runs', # training runs and reports
+         workers:int=2):      # loader workers
+    run_shapes(ShapesJob(name=name, baseline=baseline, seed=seed, data_dir=data_dir, runs_dir=runs_dir, workers=workers))
