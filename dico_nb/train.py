@@ -313,13 +313,14 @@ def save(self:Run):
 @patch
 def resume(self:Run)->bool:
     "Continue from `last.pt` if there is one."
-    path = self.out/'last.pt'
-    if not path.exists(): return False
+    path, log = self.out/'last.pt', self.out/'log.jsonl'
+    if not path.exists():  # a fresh run, or one that died before its first checkpoint: its log starts afresh
+        if self.main and log.exists(): log.unlink()
+        return False
     ck = load_checkpoint(path)
     self.policy.load_state_dict(ck['policy']); self.opt.load_state_dict(ck['opt'])
     self.sched.load_state_dict(ck['sched']); self.scaler.load_state_dict(ck['scaler']); set_rng_state(ck['rng'])
     self.step, self.batches, self.best, self.bad, self.log_lines = ck['step'], ck['batches'], ck['best'], ck['bad'], ck['log_lines']
-    log = self.out/'log.jsonl'
     if self.main and log.exists():
         lines = log.read_text().splitlines(True)[:self.log_lines]
         log.write_text(''.join(lines))
