@@ -19,7 +19,6 @@ A step scores `batch` images x `k` candidates. Three ways to get those `batch * 
 All three are asserted equal (1e-6) before anything is timed.
 """
 import platform, random, statistics, time
-from collections import defaultdict
 from pathlib import Path
 import numpy as np
 from fastcore.script import call_parse
@@ -72,7 +71,7 @@ def pycoco_cached_df(gts):
 def pycoco_pairs(df, n_images, cands, refs):
     "pycocoevalcap's `compute_cider` on just these (candidate, references) pairs, with the corpus IDF."
     cs = CiderScorer()
-    cs.document_frequency = defaultdict(float, df)
+    cs.document_frequency = df  # a defaultdict(float): lookups of unseen n-grams give 0, as in pycocoevalcap
     cs.ctest = [cook_test(c) for c in cands]
     cs.crefs = _Corpus([cook_refs(r) for r in refs], n_images)
     return np.array(cs.compute_cider())
