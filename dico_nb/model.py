@@ -338,10 +338,8 @@ def seq_logprobs(logits:Tensor,        # [B, T, V] decoder outputs for the input
                  pad_id:int=PAD_ID):   # padding id
     "Per-sequence sum of target log-probabilities `[B]`: BOS excluded, EOS included, padding excluded."
     if logits.dtype in (torch.float16, torch.bfloat16): logits = logits.float()  # (see `05_losses` for why)
-    mask = targets != pad_id                                                    # [B, T]
-    picked = logits.gather(-1, targets.masked_fill(~mask, 0)[..., None])[..., 0]  # [B, T]
-    logp = picked - logits.logsumexp(-1)                                        # [B, T]: keeps one [B, T, V] for backward
-    return logp.masked_fill(~mask, 0.).sum(-1)                                  # [B]
+    nll = F.cross_entropy(logits.flatten(0, 1), targets.flatten(), ignore_index=pad_id, reduction='none')  # [B*T], 0 at padding
+    return -nll.view(targets.shape).sum(-1)                                     # [B]: fused log-softmax, one [B*T, V] kept for backward
 
 # %% ../nbs/02_model.ipynb #2735239c
 @patch
