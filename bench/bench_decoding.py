@@ -10,7 +10,7 @@ stand-in of ViT-L/14's width, never used here.)
 
 transformers: `gpt2.generate(num_beams=k, num_return_sequences=k, max_length, length_penalty=0)`, fed the
 encoder output as `encoder_hidden_states` (it copies it per beam and caches cross-attention keys/values).
-Ours: `beam_search(model, memory, k, max_len)` (cross-attention keys/values once per image, shared by its beams).
+Ours: `beam_search(model, memory, k, max_len, length_penalty=0)` (cross-attention keys/values once per image, shared by its beams).
 Both use length penalty 0 (ranking by sequence log-prob), max length 20 tokens including BOS.
 Also prints the agreement of the returned beams and the memory size of the paper-size model with a ViT-L-14 trunk.
 """
@@ -37,7 +37,7 @@ def main(batch:int=32,     # images per batch
     with tempfile.TemporaryDirectory() as d:
         model, ref, memory = decoding_setup(Path(d), batch=batch)  # ViT-L/14 width, memory [B, 257, 512]
 
-    def ours(): return beam_search(model, memory, k=beams, max_len=max_len)
+    def ours(): return beam_search(model, memory, k=beams, max_len=max_len, length_penalty=0.)  # as the peer's `generate`
     def theirs(scores=False): return ref.generate(memory, beams, max_len, scores)
     b, g = ours(), theirs(scores=True)  # warm-up, and the outputs compared below (scores kept only here)
     t_ours, _ = timed(ours, repeats)

@@ -34,7 +34,7 @@ from dico_nb.decoding import beam_search
 from dico_nb.losses import dico_loss, CiderD
 from dico_nb.reward import Scorer, make_clip, shapes_clip_arch
 from dico_nb.features import cache_features, FeatureCache
-from dico_nb.train import dico_step, trunk_features, teacher_forced, eval_mode, make_reference, xe_step, ClipReward
+from dico_nb.train import dico_step, trunk_features, policy_logprobs, reference_logprobs, eval_mode, make_reference, xe_step, ClipReward
 
 B, K, MAX_LEN = 8, 5, 20  # images per step, beams, longest caption (BOS included)
 TINY_REWARD = shapes_clip_arch(image_size=32, patch=8, width=32, layers=2, text_width=32, text_layers=2, embed_dim=32)
@@ -77,7 +77,7 @@ def dico_setup(name, device='cpu'):
         policy = Captioner.from_pretrained(d1)
     torch.manual_seed(2)
     scorer = Scorer(make_clip(reward).to(device), w=2.0)  # PAC-S's w
-    cfg = NS(k=K, max_len=MAX_LEN, beta=0.2, tau=300., dropout=False, label_smoothing=0.)
+    cfg = NS(k=K, max_len=MAX_LEN, length_penalty=0., beta=0.2, tau=300., policy_mode='eval', label_smoothing=0.)  # lp 0: as the peer's `generate`
     ctx = NS(cfg=cfg, features=None, device=torch.device(device), reward=ClipReward(scorer),
              reference=ours_ref.to(device))
     return NS(policy=policy.to(device), peer=peer.to(device), peer_ref=peer_ref.to(device), ctx=ctx,
@@ -88,11 +88,11 @@ def ours_step(policy, batch, ctx, mark=lambda name: None):
     cfg, n = ctx.cfg, len(batch['keys'])
     feats = trunk_features(policy, batch, ctx); mark('trunk')                      # [B, S, W], frozen
     with torch.no_grad(), eval_mode(policy):
-        tokens = beam_search(policy, policy.encode(feats=feats), cfg.k, cfg.max_len).tokens.flatten(0, 1)  # [B*k, L]
+        tokens = beam_search(policy, policy.encode(feats=feats), cfg.k, cfg.max_len, cfg.length_penalty).tokens.flatten(0, 1)  # [B*k, L]
     mark('beam search')
     rewards = ctx.reward(batch, tokens).view(n, cfg.k); mark('reward')             # [B, k]
-    s_policy = teacher_forced(policy, tokens, feats, ctx).view(n, cfg.k); mark('policy forward')  # [B, k], grad
-    with torch.no_grad(): s_ref = teacher_forced(ctx.reference, tokens, feats, ctx).view(n, cfg.k)
+    s_policy = policy_logprobs(policy, tokens, feats, ctx).view(n, cfg.k); mark('policy forward')  # [B, k], grad
+    s_ref = reference_logprobs(ctx.reference, tokens, feats).view(n, cfg.k)
     mark('reference forward')
     loss, _ = dico_loss(s_policy, s_ref, rewards, cfg.beta, cfg.tau)
     return loss, tokens, rewards, s_policy, s_ref
@@ -185,7 +185,7 @@ def bench_beams(name, repeats, device, amp) -> dict:
     with tempfile.TemporaryDirectory() as d: model, ref, memory = decoding_setup(d, vision, sizes, batch=B)
     model, ref, memory = model.to(device), ref.to(device), memory.to(device)
     def ours():
-        with amp_ctx(device, amp): return beam_search(model, memory, K, MAX_LEN)
+        with amp_ctx(device, amp): return beam_search(model, memory, K, MAX_LEN, 0.)
     def peer():
         with amp_ctx(device, amp): return ref.generate(memory, K, MAX_LEN, scores=False)
     agree = beam_agreement(ours(), ref.generate(memory, K, MAX_LEN), B, K)  # also the warm-up

@@ -22,7 +22,7 @@ __all__ = ['caption_images', 'caption_files', 'beams_html', 'demo']
 def caption_images(model,              # a `Captioner`
                    images:list,        # PIL images
                    k:int=5,            # beams
-                   max_len:int=20,     # longest caption, BOS included
+                   max_len:int=30,     # longest caption, BOS included (the reference: 30)
                    scorer=None,        # a `Scorer` (reward); None: no rewards
                    tau:float=300.):    # DiCO's loser-weight temperature
     "Per image: its `k` beams (caption, log-prob, reward, loser weight), best first, and DiCO's `winner`."
@@ -41,7 +41,7 @@ def caption_images(model,              # a `Captioner`
 
 def caption_files(checkpoint:Path,     # a captioner directory (ours or the released DiCO checkpoint)
                   paths:list,          # image files
-                  k:int=5, max_len:int=20, # beams, longest caption
+                  k:int=5, max_len:int=30, # beams, longest caption
                   reward:Path=None):   # a reward CLIP checkpoint (PAC-S format), for rewards and DiCO's winner
     "`caption_images` for image files, reading each with the data pipeline's checks."
     from dico_nb.reward import load_clip, Scorer
@@ -61,7 +61,7 @@ def beams_html(res:dict)->str:
 def demo(checkpoints:dict,        # label -> captioner directory, e.g. {'XE': ..., 'DiCO': ...}
          images:Path=None,        # folder of images to pick from
          reward:Path=None,        # reward CLIP checkpoint
-         k:int=5, max_len:int=20):
+         k:int=5, max_len:int=30):
     "An ipywidgets app: pick / upload an image, choose a checkpoint, see the beams and DiCO's winner."
     import ipywidgets as W
     from dico_nb.reward import load_clip, Scorer

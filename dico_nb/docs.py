@@ -44,17 +44,18 @@ def cell_md(cell)->str:
     return (f"```python\n{code}\n```\n" if code and echo else '') + _outputs_md(cell)
 
 # %% ../nbs/09_docs.ipynb #191ba520
-_re_img = re.compile(r'(!\[[^\]]*\]\()([^)\s]+)')
+_re_img = re.compile(r'(!\[[^\]]*\]\()([^)\s]+)')   # ![alt](path)
+_re_link = re.compile(r'(!?\[[^\]]*\]\()([^)\s]+)') # ![alt](path) or [text](path)
 
 def nb2md(nb_path:Path,      # the notebook
-          rel_to:Path=None): # rewrite paths of images found next to the notebook relative to this folder
+          rel_to:Path=None): # rewrite paths of images and links to files next to the notebook relative to this folder
     "GitHub markdown for the notebook at `nb_path`."
     nb_path = Path(nb_path)
     md = '\n'.join(p for p in map(cell_md, read_nb(nb_path).cells) if p).rstrip() + '\n'
     def _rel(m):
         img = nb_path.parent/m[2]
         return m[1] + (Path(os.path.relpath(img, rel_to)).as_posix() if img.is_file() else m[2])
-    return md if rel_to is None else _re_img.sub(_rel, md)
+    return md if rel_to is None else _re_link.sub(_rel, md)
 
 # %% ../nbs/09_docs.ipynb #cb8a17d7
 def readme_path(root:Path=None)->Path:
@@ -193,6 +194,7 @@ def page_html(nb,                # a processed notebook after `quarto_cells`
     fm.setdefault('title', Path(nb.get('path_', here)).stem)
     res = dict(metadata=dict(name=fm['title']), nav=nav, here=here, fm=fm, site_title=site_title, site_css=_CSS)
     html, _ = _exporter().from_notebook_node(nbformat.reads(nb2str(nb), as_version=4), resources=res)
+    html = re.sub(r'href="([\w.-]+\.ipynb)(#[^"]*)?"', lambda m: f'href="{_nbpath2html(Path(m[1])).name}{m[2] or ""}"', html)  # as quarto does
     return re.sub(r'(<h[1-6] id="|<a class="anchor-link" href="#)([^"]+)', lambda m: m[1] + m[2].lower(), html)
 
 # %% ../nbs/09_docs.ipynb #1576c4ff

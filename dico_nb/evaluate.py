@@ -53,13 +53,14 @@ def model_device(model)->torch.device:
 def decode_split(model,                 # a `Captioner`, or a function: batch -> one caption string per image
                  data,                  # registry name (e.g. 'shapes_test') or `dataset_spec` dict
                  k:int=5,               # beams (the best one is kept)
-                 max_len:int=20,        # longest caption, BOS and EOS included
+                 max_len:int=30,        # longest caption, BOS and EOS included (the reference's 30)
                  batch_size:int=32,     # images per batch
                  limit:int=None,        # stop after this many images (None: the whole split)
                  transform=None,        # PIL -> tensor (default: the captioner's trunk preprocessing)
                  registry:Path=None,    # registry file for names
                  progress:bool=True,    # tqdm progress bar
-                 features=None):        # a `FeatureCache` of the trunk's features: decode from them, not from pixels
+                 features=None,         # a `FeatureCache` of the trunk's features: decode from them, not from pixels
+                 length_penalty:float=1.): # beam-search alpha (1: the reference's; 0: rank by log-prob)
     "Best-beam captions of a split: dict of `keys`, `preds` and `refs` (lists, in shard order)."
     spec = dataset_spec(data, registry) if isinstance(data, str) else data
     is_captioner = isinstance(model, Captioner)
@@ -76,7 +77,7 @@ def decode_split(model,                 # a `Captioner`, or a function: batch ->
         b = {key: v[:n] for key, v in b.items()}
         if is_captioner:
             memory = model.encode(b['images'].to(dev)) if features is None else model.encode(feats=features(b['keys']).to(dev))
-            beams = beam_search(model, memory, k, max_len)
+            beams = beam_search(model, memory, k, max_len, length_penalty)
             caps = [tok.decode(t) for t in beams.tokens[:, 0]]
         else: caps = list(model(b))
         keys += b['keys']; refs += b['refs']; preds += caps
@@ -275,7 +276,7 @@ def shapes_truth(preds:dict,  # image key -> predicted caption
 def evaluate(model,                 # a `Captioner`, or a function: batch -> one caption per image
              data,                  # registry name or `dataset_spec` dict of a `dict`-layout split
              k:int=5,               # beams
-             max_len:int=20,        # longest caption, BOS and EOS included
+             max_len:int=30,        # longest caption, BOS and EOS included (the reference's 30)
              batch_size:int=32,     # images per decoding batch
              limit:int=None,        # evaluate the first `limit` images only
              java:bool=True,        # the PTB-tokenized metrics (BLEU, METEOR, ROUGE-L, CIDEr, SPICE); False: fast mode
@@ -287,11 +288,12 @@ def evaluate(model,                 # a `Captioner`, or a function: batch -> one
              transform=None,        # captioner image preprocessing (default: its trunk's)
              registry:Path=None,    # registry file for names
              progress:bool=True,    # progress bars
-             features=None):        # a `FeatureCache` to decode from instead of pixels
-    "Decode `data` and compute its metrics: dict of `metrics`, `notes`, `predictions` (COCO format), `keys`, `preds`, `refs`, `seconds` by stage."
+             features=None,         # a `FeatureCache` to decode from instead of pixels
+             length_penalty:float=1.): # beam-search alpha (1: the reference's; 0: rank by log-prob)
+    "Decode `data` and compute its metrics: dict of `metrics`, `notes`, `predictions` (COCO format), `keys`, `preds`, `refs`, `seconds` by stage, decoding and scoring `settings`."
     t0 = time.time()
     spec = dataset_spec(data, registry) if isinstance(data, str) else data
-    d = decode_split(model, spec, k, max_len, batch_size, limit, transform, registry, progress, features)
+    d = decode_split(model, spec, k, max_len, batch_size, limit, transform, registry, progress, features, length_penalty)
     t_dec = time.time() - t0
     P, R, notes = dict(zip(d['keys'], d['preds'])), dict(zip(d['keys'], d['refs'])), []
     metrics, seconds = {}, dict(decode=round(t_dec, 2))
@@ -310,7 +312,9 @@ def evaluate(model,                 # a `Captioner`, or a function: batch -> one
     metrics = {k_: v for k_, v in metrics.items() if v is not None}
     timed('total', t0)
     return dict(metrics=metrics, notes=notes, predictions=coco_results(d['keys'], d['preds']), keys=d['keys'],
-                preds=d['preds'], refs=d['refs'], n_images=len(d['keys']), dataset=spec['name'], seconds=seconds)
+                preds=d['preds'], refs=d['refs'], n_images=len(d['keys']), dataset=spec['name'], seconds=seconds,
+                settings=dict(k=k, max_len=max_len, length_penalty=length_penalty,
+                              **{f'{n}_prefix': s.prefix for n, s in (('clip', clip), ('pacs', pacs)) if s is not None}))
 
 # %% ../nbs/07_evaluate.ipynb #e2c0978a
 TABLE = [('BLEU-1', 'B-1', 1), ('BLEU-4', 'B-4', 1), ('METEOR', 'M', 1), ('ROUGE-L', 'R', 1), ('CIDEr', 'C', 1),
@@ -342,7 +346,7 @@ def save_evaluation(ev:dict,     # what `evaluate` returned
     paths = dict(predictions=out_dir/f'{name}.predictions.json', metrics=out_dir/f'{name}.metrics.json', table=out_dir/f'{name}.md')
     paths['predictions'].write_text(json.dumps(ev['predictions'], indent=0))
     paths['metrics'].write_text(json.dumps(dict(name=name, dataset=ev['dataset'], n_images=ev['n_images'], metrics=ev['metrics'],
-                                                notes=ev['notes'], seconds=ev['seconds'], **info), indent=1))
+                                                notes=ev['notes'], seconds=ev['seconds'], settings=ev.get('settings'), **info), indent=1))
     paths['table'].write_text(table_header() + '\n' + table_row(ev['metrics'], name) + '\n')
     return paths
 

@@ -4,7 +4,7 @@
 
 # %% ../nbs/02_model.ipynb #13a54368
 from __future__ import annotations
-import json, os
+import json, os, re
 from dataclasses import dataclass, asdict, field
 from functools import partial
 from pathlib import Path
@@ -23,7 +23,7 @@ from .data import PAD_ID, BOS_ID, EOS_ID, VOCAB_SIZE
 __all__ = ['ACTIVATIONS', 'CLIP_VISION_MAP', 'REFERENCE_UNUSED', 'CaptionerConfig', 'tiny_config', 'quick_gelu', 'Trunk',
            'CheckpointError', 'read_state_dict', 'build_trunk', 'Attention', 'EncoderLayer', 'Encoder', 'DecoderLayer',
            'Decoder', 'init_weights', 'Captioner', 'expand_vocab', 'xe_loss', 'seq_logprobs', 'convert_state',
-           'reference_config', 'load_reference', 'param_count']
+           'reference_config', 'load_reference', 'resolve_checkpoint', 'param_count']
 
 # %% ../nbs/02_model.ipynb #50337e1d
 @dataclass
@@ -33,6 +33,7 @@ class CaptionerConfig:
     trunk_pretrained: Optional[str] = 'openai' # open_clip pretrained tag or local weights file for the trunk
     trunk_width: int = 1024        # width of the trunk's token features (read from the trunk when there is one)
     d_model: int = 512             # width of encoder and decoder
+    enc_proj: bool = True          # a linear projection of the trunk tokens to d_model (reference checkpoints have it only when the widths differ)
     enc_layers: int = 3            # BERT-style encoder layers
     enc_heads: int = 8             # encoder attention heads
     enc_ffn: int = 2048            # encoder feed-forward width
@@ -185,14 +186,16 @@ class Encoder(nn.Module):
     "Projection of the trunk tokens followed by a BERT-style encoder."
     def __init__(self, c:CaptionerConfig): # sizes
         super().__init__()
-        self.proj = nn.Linear(c.trunk_width, c.d_model)
+        if not c.enc_proj and c.trunk_width != c.d_model:
+            raise ValueError(f"enc_proj=False needs trunk_width == d_model, got {c.trunk_width} and {c.d_model}")
+        self.proj = nn.Linear(c.trunk_width, c.d_model) if c.enc_proj else nn.Identity()
         self.pos, self.type0 = nn.Embedding(c.enc_positions, c.d_model), nn.Parameter(torch.zeros(c.d_model))
         self.ln, self.drop = nn.LayerNorm(c.d_model, eps=c.enc_eps), nn.Dropout(c.dropout)
         self.layers = nn.ModuleList(EncoderLayer(c) for _ in range(c.enc_layers))
 
     def forward(self, feats:Tensor) -> Tensor: # [B, S, W] trunk token features
         "Encoder output `[B, S, D]`."
-        x = self.proj(feats.to(self.proj.weight.dtype))  # [B, S, D]
+        x = self.proj(feats.to(self.ln.weight.dtype))  # [B, S, D]
         x = self.drop(self.ln(x + self.pos.weight[:x.shape[1]] + self.type0))
         for layer in self.layers: x = layer(x)
         return x
@@ -459,7 +462,7 @@ def reference_config(hf:dict) -> CaptionerConfig: # the reference's config.json
                                  mlp_ratio=ve.get('intermediate_size', 3072) / vw))
     d = de.get('n_embd', 768)
     return CaptionerConfig(
-        trunk=trunk, trunk_pretrained=None, trunk_width=vw, d_model=be.get('hidden_size', 768),
+        trunk=trunk, trunk_pretrained=None, trunk_width=vw, d_model=be.get('hidden_size', 768), enc_proj=vw != be.get('hidden_size', 768),
         enc_layers=be.get('num_hidden_layers', 12), enc_heads=be.get('num_attention_heads', 12),
         enc_ffn=be.get('intermediate_size', 3072), enc_positions=be.get('max_position_embeddings', 512),
         enc_act=be.get('hidden_act', 'gelu'), enc_eps=be.get('layer_norm_eps', 1e-12),
@@ -487,11 +490,27 @@ def load_reference(path) -> Captioner: # the reference's VisionEncoderDecoderMod
     model.load_state_dict(convert_state(sd, _reference_map(), model.state_dict(), unused))
     return model.eval()
 
+# %% ../nbs/02_model.ipynb #cdec53c3
+def resolve_checkpoint(path,          # a local directory, or a Hugging Face Hub model id `owner/name`
+                       cache_dir=None): # huggingface_hub cache (default: its own; offline with HF_HUB_OFFLINE=1)
+    "The local directory of a checkpoint: `path` itself, or the Hub snapshot of the id, through huggingface_hub's cache."
+    p = Path(path)
+    if p.is_dir(): return p
+    if p.exists(): raise ValueError(f"{p} is a file: pass the checkpoint's directory")
+    if not re.fullmatch(r'[\w.-]+/[\w.-]+', str(path)):
+        raise FileNotFoundError(f"no checkpoint directory {p} (and {str(path)!r} is not a Hub id of the form owner/name)")
+    from huggingface_hub import snapshot_download
+    try: return Path(snapshot_download(str(path), cache_dir=cache_dir, allow_patterns=['*.json', '*.safetensors', '*.bin']))
+    except Exception as e:
+        raise FileNotFoundError(f"no checkpoint directory {p}, and the Hub id {str(path)!r} is neither in the cache nor "
+                                f"downloadable ({type(e).__name__}: {e})") from e
+
 # %% ../nbs/02_model.ipynb #b73cc257
 @patch(cls_method=True)
-def from_pretrained(cls:Captioner, path): # a directory written by `save_pretrained`, or a reference checkpoint
-    "Load a captioner from `path` (our format or the reference's HF `VisionEncoderDecoderModel`)."
-    path = Path(path)
+def from_pretrained(cls:Captioner, path, # a directory (`save_pretrained`'s or a reference checkpoint), or a Hub id `owner/name`
+                    cache_dir=None): # huggingface_hub cache for Hub ids (default: its own)
+    "Load a captioner from `path` (our format or the reference's HF `VisionEncoderDecoderModel`), local or on the Hub."
+    path = resolve_checkpoint(path, cache_dir)
     meta = json.loads((path/'config.json').read_text())
     if meta.get('model_type') == 'vision-encoder-decoder': return load_reference(path)
     if meta.get('format') != 'dico_nb': raise ValueError(f'{path}/config.json is neither a dico_nb nor a reference checkpoint')

@@ -4,7 +4,7 @@
 
 # %% ../nbs/06_train.ipynb #ad569278
 from __future__ import annotations
-import contextlib, copy, json, os, random, shutil, time
+import contextlib, copy, itertools, json, os, random, shutil, tarfile, time
 from dataclasses import dataclass, asdict
 from pathlib import Path
 
@@ -23,15 +23,20 @@ from .evaluate import evaluate, simple_tokenize, model_transform
 from .features import FeatureCache
 
 # %% auto #0
-__all__ = ['STEPS', 'TrainConfig', 'dico_config', 'scst_config', 'setup_distributed', 'Objective', 'trunk_features', 'xe_step',
-           'eval_mode', 'candidates', 'teacher_forced', 'dico_step', 'scst_step', 'ClipReward', 'CiderReward',
-           'validate', 'rng_state', 'set_rng_state', 'save_atomic', 'load_checkpoint', 'save_model_atomic',
-           'make_policy', 'make_reference', 'lr_factor', 'flat_numbers', 'trackers', 'Run', 'train', 'config_cli']
+__all__ = ['CHOICES', 'STEPS', 'TrainConfig', 'dico_config', 'scst_config', 'setup_distributed', 'Objective', 'trunk_features',
+           'xe_step', 'eval_mode', 'policy_context', 'candidates', 'policy_logprobs', 'reference_logprobs', 'dico_step',
+           'scst_step', 'ClipReward', 'CiderReward', 'validate', 'validation_reports', 'rng_state', 'set_rng_state',
+           'save_atomic', 'load_checkpoint', 'save_model_atomic', 'make_policy', 'make_reference', 'lr_factor',
+           'flat_numbers', 'trackers', 'Run', 'clip_gradients', 'train', 'config_cli']
 
 # %% ../nbs/06_train.ipynb #1a4784ec
+CHOICES = dict(mode=('xe', 'dico', 'scst'), optimizer=('adamw', 'adam'), schedule=('warmup', 'constant'),
+               amp=('fp16', 'bf16', 'none'), scst_reward=('clip', 'cider'), policy_mode=('train', 'eval'),
+               select=('CIDEr-fast', 'RefPAC-S', 'PAC-S', 'precision', 'recall'))  # allowed values of the string options
+
 @dataclass
 class TrainConfig:
-    "Everything a run needs; printed at the start and saved as `config.json` in `out_dir`."
+    "Everything a run needs; checked when built, printed at the start and saved as `config.json` in `out_dir`."
     mode: str = 'xe'                # 'xe', 'dico' or 'scst'
     data: str = 'coco_train_xe'     # registry name of the training split ('xe' layout for XE, 'dict' otherwise)
     val_data: str = 'coco_val'      # registry name of the validation split
@@ -42,24 +47,26 @@ class TrainConfig:
     steps: int = 10_000             # optimiser steps
     batch_size: int = 64            # images per rank per micro-batch
     grad_accum: int = 8             # micro-batches per optimiser step
-    optimizer: str = 'adamw'        # 'adamw' or 'adam'
+    optimizer: str = 'adamw'        # 'adamw' or 'adam' (the same with weight_decay 0)
     lr: float = 2.5e-4              # peak learning rate
     weight_decay: float = 0.0       # AdamW decoupled weight decay
     schedule: str = 'warmup'        # 'warmup' (linear warm-up, then constant) or 'constant'
     warmup: float = 0.05            # warm-up, as a fraction of `steps`
-    clip_grad: float = 1.0          # gradient-norm clipping (0: off)
-    amp: str = 'none'               # 'bf16' or 'fp16' (with loss scaling) on GPU; 'none' (fp32)
+    clip_grad: float = 0.0          # gradient-norm clipping (0: off, as the reference's DeepSpeed config; the norm is logged either way)
+    amp: str = 'fp16'               # 'fp16' (with loss scaling: the reference's), 'bf16' or 'none' (fp32); GPU only, a CPU runs fp32
     label_smoothing: float = 0.0    # XE label smoothing
     k: int = 5                      # beams (DiCO / SCST candidates; validation decoding)
     max_len: int = 30               # longest caption, BOS included
+    length_penalty: float = 1.0     # beam-search alpha, candidates and validation (1: the reference's; 0: rank by log-prob)
     beta: float = 0.2               # DiCO: scale of the log-ratio
     tau: float = 300.0              # DiCO: temperature of the loser weights
     reward: str = ''                # reward CLIP checkpoint (PAC-S format); DiCO and SCST-CLIP
     reward_w: float = 2.0           # 2.0: PAC-S; 2.5: CLIP-S
+    reward_prefix: str = ''         # text before each candidate in the training reward ('': the reference's; validation uses 'A photo depicts')
     scst_reward: str = 'clip'       # SCST reward: 'clip' (the reward CLIP) or 'cider' (CIDEr-D, df from `data`)
-    dropout: bool = False           # DiCO / SCST: keep dropout on in the teacher-forced passes (policy and reference alike)
-    eval_every: int = 500           # steps between validations (0: only at the end)
-    eval_images: int = 500          # validation images (0: all)
+    policy_mode: str = 'train'      # DiCO / SCST: 'train' (dropout on while the policy decodes and scores its candidates, reference model in eval: the reference's) or 'eval' (no dropout)
+    eval_every: int = 200           # steps between validations (0: only at the end)
+    eval_images: int = 0            # validation images (0: the whole split)
     select: str = 'CIDEr-fast'      # validation metric that picks the best checkpoint ('RefPAC-S' for DiCO)
     log_every: int = 10             # steps between progress-bar / log updates
     ckpt_every: int = 100           # steps between resumable checkpoints
@@ -72,13 +79,21 @@ class TrainConfig:
     tensorboard: bool = False       # also log to TensorBoard (`out_dir/tb`; needs the tensorboard package)
     wandb: str = ''                 # also log to this Weights & Biases project (needs the wandb package)
 
+    def __post_init__(self):
+        for name, allowed in CHOICES.items():
+            if getattr(self, name) not in allowed:
+                raise ValueError(f"TrainConfig.{name}={getattr(self, name)!r} is not allowed: choose one of {', '.join(allowed)}")
+        for name in ('steps', 'batch_size', 'grad_accum', 'k', 'max_len'):
+            if not isinstance(getattr(self, name), int) or getattr(self, name) < 1:
+                raise ValueError(f"TrainConfig.{name} must be a positive integer, got {getattr(self, name)!r}")
+
 def dico_config(**kw)->TrainConfig:
-    "The paper's DiCO fine-tuning settings (SPEC section 1), overridable."
+    "The reference's DiCO fine-tuning recipe (lr 1e-6 constant, Adam, batch 8, validation every 1770 steps, best by RefPAC-S), overridable."
     return TrainConfig(**{**dict(mode='dico', data='coco_train', lr=1e-6, optimizer='adam', schedule='constant',
-                                 batch_size=8, grad_accum=1, steps=5000, select='RefPAC-S', out_dir='runs/dico'), **kw})
+                                 batch_size=8, grad_accum=1, steps=5000, eval_every=1770, select='RefPAC-S', out_dir='runs/dico'), **kw})
 
 def scst_config(**kw)->TrainConfig:
-    "SCST baseline: DiCO's sampling of candidates and schedule, the SCST loss (lr 5e-6 as usual for SCST)."
+    "SCST baseline: DiCO's candidates, schedule and validation, the SCST loss (lr 5e-6 as usual for SCST)."
     return dico_config(**{**dict(mode='scst', lr=5e-6, out_dir='runs/scst'), **kw})
 
 # %% ../nbs/06_train.ipynb #7634de6a
@@ -120,17 +135,25 @@ def eval_mode(*models):
     finally:
         for m, t in zip(models, modes): m.train(t)
 
+def policy_context(policy:Captioner, ctx):
+    "The policy's mode while it makes and scores candidates: as it is in training (dropout on), or eval (`cfg.policy_mode`)."
+    return contextlib.nullcontext() if ctx.cfg.policy_mode == 'train' else eval_mode(policy)
+
 def candidates(policy:Captioner, batch:dict, ctx)->tuple:
     "Trunk features `[B, S, W]` and the policy's `k` beams `[B*k, L]` for the batch."
     feats = trunk_features(policy, batch, ctx)                                 # frozen, no grad
-    with torch.no_grad(), eval_mode(policy):
-        beams = beam_search(policy, policy.encode(feats=feats), ctx.cfg.k, ctx.cfg.max_len)
+    with torch.no_grad(), policy_context(policy, ctx):
+        beams = beam_search(policy, policy.encode(feats=feats), ctx.cfg.k, ctx.cfg.max_len, ctx.cfg.length_penalty)
     return feats, beams.tokens.flatten(0, 1)                                   # [B, S, W], [B*k, L]
 
-def teacher_forced(model:Captioner, tokens, feats, ctx):
-    "Sequence log-probs of `tokens` `[B*k]`, dropout as configured (the same for policy and reference)."
-    with (contextlib.nullcontext() if ctx.cfg.dropout else eval_mode(model)):
-        return model.seq_logprobs(tokens, feats=feats)
+def policy_logprobs(policy:Captioner, tokens, feats, ctx):
+    "The policy's sequence log-probs of `tokens` `[B*k]`, with gradient, in the configured mode."
+    with policy_context(policy, ctx): return policy.seq_logprobs(tokens, feats=feats)
+
+@torch.no_grad()
+def reference_logprobs(reference:Captioner, tokens, feats):
+    "The frozen reference model's sequence log-probs of `tokens` `[B*k]`, always in eval mode."
+    with eval_mode(reference): return reference.seq_logprobs(tokens, feats=feats)
 
 # %% ../nbs/06_train.ipynb #b6cce152
 def dico_step(policy:Captioner, batch:dict, ctx)->tuple:
@@ -138,8 +161,8 @@ def dico_step(policy:Captioner, batch:dict, ctx)->tuple:
     feats, tokens = candidates(policy, batch, ctx)
     B, k = len(batch['keys']), ctx.cfg.k
     rewards = ctx.reward(batch, tokens).view(B, k)                             # [B, k]
-    s_policy = teacher_forced(policy, tokens, feats, ctx).view(B, k)           # [B, k] with grad
-    with torch.no_grad(): s_ref = teacher_forced(ctx.reference, tokens, feats, ctx).view(B, k)
+    s_policy = policy_logprobs(policy, tokens, feats, ctx).view(B, k)          # [B, k] with grad
+    s_ref = reference_logprobs(ctx.reference, tokens, feats).view(B, k)        # [B, k]
     return dico_loss(s_policy, s_ref, rewards, ctx.cfg.beta, ctx.cfg.tau)
 
 def scst_step(policy:Captioner, batch:dict, ctx)->tuple:
@@ -147,7 +170,7 @@ def scst_step(policy:Captioner, batch:dict, ctx)->tuple:
     feats, tokens = candidates(policy, batch, ctx)
     B, k = len(batch['keys']), ctx.cfg.k
     rewards = ctx.reward(batch, tokens).view(B, k)
-    return scst_loss(teacher_forced(policy, tokens, feats, ctx).view(B, k), rewards)
+    return scst_loss(policy_logprobs(policy, tokens, feats, ctx).view(B, k), rewards)
 
 STEPS = dict(xe=xe_step, dico=dico_step, scst=scst_step)
 
@@ -176,8 +199,14 @@ def validate(policy:Captioner, ctx)->dict:
     "Fast validation metrics of the policy on `ctx.val_spec`, plus three example captions."
     cfg = ctx.cfg
     ev = evaluate(policy, ctx.val_spec, cfg.k, cfg.max_len, limit=cfg.eval_images or None, java=False, pacs=ctx.scorer,
-                  train=None, transform=ctx.transform, progress=False)
+                  train=None, transform=ctx.transform, progress=False, length_penalty=cfg.length_penalty)
     return dict(ev['metrics'], n=ev['n_images'], examples=ev['preds'][:3])
+
+def validation_reports(spec:dict,   # `dataset_spec` of the validation split
+                       reward:bool): # whether the run has a reward CLIP
+    "The selectable metrics `validate` reports on `spec`: CIDEr-fast, PAC-S / RefPAC-S with a reward, precision / recall on shapes splits."
+    with tarfile.open(spec['urls'][0]) as tf: scenes = any(m.name.endswith('.scene.json') for m in itertools.islice(tf, 8))
+    return {'CIDEr-fast'} | ({'PAC-S', 'RefPAC-S'} if reward else set()) | ({'precision', 'recall'} if scenes else set())
 
 # %% ../nbs/06_train.ipynb #e8fce2c0
 def rng_state()->dict:
@@ -264,16 +293,21 @@ class Run:
         self.rank, self.world, self.device = setup_distributed()
         self.out = Path(cfg.out_dir)
         reg = cfg.registry or None
+        self.val_spec = dataset_spec(cfg.val_data, reg)
+        reports = validation_reports(self.val_spec, bool(cfg.reward))
+        if cfg.select not in reports:
+            raise ValueError(f"select={cfg.select!r}, but validation on {cfg.val_data} reports only {', '.join(sorted(reports))}"
+                             + (" (PAC-S and RefPAC-S need a `reward` checkpoint)" if 'PAC' in cfg.select else ''))
         self.policy = make_policy(cfg).to(self.device)
         self.transform = model_transform(self.policy)
         self.reference = make_reference(self.policy) if cfg.mode == 'dico' else None
-        self.scorer = Scorer(load_clip(cfg.reward).to(self.device), w=cfg.reward_w) if cfg.reward else None
+        clip = load_clip(cfg.reward).to(self.device) if cfg.reward else None
+        self.scorer = Scorer(clip, w=cfg.reward_w) if clip is not None else None   # validation: PAC-S's official text
         if cfg.mode == 'scst' and cfg.scst_reward == 'cider':
             self.reward = CiderReward({k: [simple_tokenize(c) for c in v] for k, v in split_references(cfg.data, reg).items()})
         elif cfg.mode != 'xe':
-            if self.scorer is None: raise ValueError(f"mode {cfg.mode!r} needs a reward checkpoint (`reward`)")
-            self.reward = ClipReward(self.scorer)
-        self.val_spec = dataset_spec(cfg.val_data, reg)
+            if clip is None: raise ValueError(f"mode {cfg.mode!r} needs a reward checkpoint (`reward`)")
+            self.reward = ClipReward(Scorer(clip, w=cfg.reward_w, prefix=cfg.reward_prefix))
         self.features = FeatureCache(cfg.features) if cfg.features else None
         self.trackers = trackers(cfg, self.out) if self.rank == 0 else []
         self.model = Objective(self.policy)
@@ -337,6 +371,10 @@ def log(self:Run, **row):
 # %% ../nbs/06_train.ipynb #ed8baad4
 def _scalar(v): return round(v.item() if torch.is_tensor(v) else float(v), 6)
 
+def clip_gradients(params, max_norm:float)->torch.Tensor: # parameters; `max_norm` 0 measures without clipping
+    "The gradients' total norm, after clipping them to `max_norm` when it is positive."
+    return nn.utils.clip_grad_norm_(list(params), max_norm if max_norm > 0 else float('inf'))
+
 @patch
 def train_step(self:Run, it)->dict:
     "One optimiser step over `grad_accum` micro-batches; returns the averaged logs (or `skipped`)."
@@ -359,7 +397,7 @@ def train_step(self:Run, it)->dict:
         return dict(skipped=True)
     self.bad = 0
     self.scaler.unscale_(self.opt)
-    if cfg.clip_grad: logs['grad_norm'] = _scalar(nn.utils.clip_grad_norm_(self.policy.parameters(), cfg.clip_grad))
+    logs['grad_norm'] = _scalar(clip_gradients(self.policy.parameters(), cfg.clip_grad))
     self.scaler.step(self.opt); self.scaler.update(); self.opt.zero_grad(set_to_none=True); self.sched.step()
     return logs
 
@@ -398,16 +436,23 @@ def train(cfg:TrainConfig):
     return run
 
 # %% ../nbs/06_train.ipynb #16b1f7d7
+def _bool(s:str)->bool:
+    "A command-line boolean: true/false, yes/no, 1/0."
+    if s.lower() in ('1', 'true', 'yes'): return True
+    if s.lower() in ('0', 'false', 'no'): return False
+    raise ValueError(f"not a boolean: {s!r} (use true or false)")
+
 def config_cli(preset:TrainConfig, # defaults for every option
                argv:list=None):    # arguments (default: `sys.argv[1:]`)
-    "A `TrainConfig` from the command line, each field an option documented by its comment."
+    "A `TrainConfig` from the command line, each field an option documented by its comment; string options list their choices."
     import argparse
     from fastcore.docments import docments
     docs = docments(TrainConfig, full=True)
     p = argparse.ArgumentParser(description=f"Train a captioner ({preset.mode}). Dict options take JSON.",
                                 formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    types = {'int': int, 'float': float, 'str': str, 'bool': _bool, 'dict': json.loads}
     for name, default in asdict(preset).items():
         anno = docs[name]['anno']
-        typ = (lambda s: json.loads(s)) if name == 'model' else (lambda s: s.lower() in ('1', 'true', 'yes')) if anno in (bool, 'bool') else {'int': int, 'float': float, 'str': str}.get(getattr(anno, '__name__', anno), str)
-        p.add_argument(f'--{name}', type=typ, default=default, help=docs[name]['docment'])
+        p.add_argument(f'--{name}', type=types.get(getattr(anno, '__name__', anno), str), default=default,
+                       choices=CHOICES.get(name), help=docs[name]['docment'])
     return TrainConfig(**vars(p.parse_args(argv)))

@@ -7,7 +7,7 @@ from dico_nb.demo import caption_files
 def main(images:Param("image files", str, nargs='+'),
          checkpoint:str='runs/shapes-seed0/dico/best', # captioner directory (save_pretrained or the reference's HF layout)
          k:int=5,                                     # beams
-         max_len:int=20,                              # longest caption, BOS included
+         max_len:int=30,                              # longest caption, BOS included
          reward:str=None,                             # reward CLIP (PAC-S format): adds rewards and DiCO's winner (*)
          all_beams:bool=False):                       # print every beam, not only the best
     for path, res in zip(images, caption_files(checkpoint, images, k, max_len, reward)):

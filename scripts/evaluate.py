@@ -15,9 +15,10 @@ def main(checkpoint:str=None,        # captioner directory (`Captioner.save_pret
          reward_arch:str=None,       # open_clip name of the PAC-S model (default: from the file)
          clip_arch:str=None,         # open_clip name of the CLIP model (default: from the file)
          k:int=5,                    # beams
-         max_len:int=20,             # longest caption, BOS and EOS included
+         max_len:int=30,             # longest caption, BOS and EOS included (the reference: 30)
          batch_size:int=32,          # images per decoding batch
          limit:int=None,             # evaluate the first `limit` images only
+         length_penalty:float=1.,    # beam-search alpha (1: the reference's; 0: rank by log-prob)
          fast:bool=False,            # no Java: CIDEr-fast instead of BLEU / METEOR / ROUGE-L / CIDEr / SPICE
          no_spice:bool=False,        # skip SPICE
          no_meteor:bool=False,       # skip METEOR
@@ -34,9 +35,9 @@ def main(checkpoint:str=None,        # captioner directory (`Captioner.save_pret
     for s in scorers.values(): s.model.to(device)
     ev = evaluate(model, dataset, k, max_len, batch_size, limit, java=not fast, spice=not no_spice, meteor=not no_meteor,
                   clip=scorers.get('clip'), pacs=scorers.get('pacs'), train=None if train == 'none' else train, registry=registry,
-                  features=FeatureCache(features) if features else None)
+                  features=FeatureCache(features) if features else None, length_penalty=length_penalty)
     name = name or f"{checkpoint.rstrip('/').split('/')[-1]}_{dataset}"
-    paths = save_evaluation(ev, out, name, checkpoint=checkpoint, reward=reward, clip=clip, k=k, max_len=max_len, limit=limit, fast=fast)
+    paths = save_evaluation(ev, out, name, checkpoint=checkpoint, reward=reward, clip=clip, limit=limit, fast=fast)
     print(table_header()); print(table_row(ev['metrics'], name))
     for n in ev['notes']: print('note:', n)
     print(f"{ev['n_images']} images, seconds by stage {ev['seconds']} "

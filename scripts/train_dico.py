@@ -3,8 +3,9 @@
 
 With no arguments: the whole method on the shapes benchmark on a CPU (`scripts/run_shapes.py`: data, CLIPs, XE, DiCO,
 evaluation, report in runs/shapes-seed0/report.md).
-With arguments: DiCO training with the paper's defaults (Adam lr 1e-6 constant, beta 0.2, tau 300, 5 beams, max length
-30, best by RefPAC-S), e.g. on COCO under torchrun:
+With arguments: DiCO training with the reference recipe by default (Adam lr 1e-6 constant, beta 0.2, tau 300, 5 beams,
+length penalty 1, max length 30, no gradient clipping, policy in train mode, reward without text prefix, validation every
+1770 steps on the whole split, best by RefPAC-S; nbs/11_differences.ipynb lists each choice), e.g. on COCO under torchrun:
   torchrun --nproc_per_node 2 scripts/train_dico.py --data coco_train --val_data coco_val --init runs/xe/best --reward clip_ViT-B-32.pth
 Every option: --help.
 """
