@@ -640,6 +640,6 @@ def quickstart(root:Path='data/quickstart', # where the fake dataset, shards and
     root = Path(root); reg = root/'registry.json'
     kjson = fake_karpathy(root/'images', n_train=n_train)
     manifest, tally = prepare_karpathy(kjson, root/'images', root/'shards', name='quick', shard_size=16,
-                                       handler='skip', registry=reg)
+                                       handler='skip', registry=reg, rebuild=True)  # the json is new each time
     dl = CaptionLoader('quick_train_xe', batch_size, clip_transform('ViT-B-32'), handler='skip', registry=reg)
     return next(iter(dl)), manifest, tally
