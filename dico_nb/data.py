@@ -4,7 +4,7 @@
 
 # %% ../nbs/00_data.ipynb #fdc2e4a6
 from __future__ import annotations
-import io, itertools, json, os, random, tarfile
+import hashlib, io, itertools, json, os, random, tarfile, threading, time
 from collections import Counter
 from concurrent.futures import ProcessPoolExecutor
 from functools import lru_cache, partial
@@ -14,16 +14,16 @@ import multiprocessing as mp
 import torch
 import open_clip
 import webdataset as wds
-from PIL import Image
+from PIL import Image, ImageOps
 from fastcore.basics import store_attr, patch
 
 # %% auto #0
 __all__ = ['BOS_ID', 'EOS_ID', 'PAD_ID', 'VOCAB_SIZE', 'CLIP_CONTEXT', 'HANDLERS', 'SPLITS', 'LAYOUTS', 'clip_bpe', 'Tokenizer',
            'pad_ids', 'DataError', 'check_handler', 'Tally', 'to_rgb', 'load_image', 'resize_short', 'jpeg_bytes',
            'karpathy_items', 'encode_members', 'write_shard', 'mp_context', 'write_split', 'default_registry',
-           'register', 'dataset_spec', 'write_manifest', 'prepare_karpathy', 'fake_karpathy', 'decode_sample',
-           'reader_shards', 'shuffled', 'CaptionShards', 'split_references', 'clip_transform', 'collate',
-           'CaptionLoader', 'quickstart']
+           'register', 'dataset_spec', 'write_manifest', 'shard_files', 'check_settings', 'prepare_karpathy',
+           'fake_karpathy', 'decode_sample', 'reader_shards', 'shuffled', 'CaptionShards', 'split_references',
+           'clip_transform', 'collate', 'CaptionLoader', 'quickstart']
 
 # %% ../nbs/00_data.ipynb #02363b9c
 BOS_ID = 49406      # `<start_of_text>`
@@ -137,11 +137,11 @@ def to_rgb(img:Image.Image)->Image.Image:
 
 def load_image(src, # a path or the encoded bytes of an image
                where:str=''): # names the image in error messages
-    "Decode `src` fully into an RGB PIL image, raising `DataError` naming `where` if it is missing or corrupt."
+    "Decode `src` fully into an upright RGB PIL image, raising `DataError` naming `where` if it is missing or corrupt."
     try:
         with Image.open(io.BytesIO(src) if isinstance(src, (bytes, bytearray)) else src) as img:
             img.load()
-            return to_rgb(img)
+            return to_rgb(ImageOps.exif_transpose(img))
     except FileNotFoundError: raise DataError(where, 'image file not found') from None
     except Exception as e: raise DataError(where, 'image unreadable', f"{type(e).__name__}: {e}") from None
 
@@ -162,30 +162,56 @@ SPLITS = {'train': ('train', 'restval'), 'val': ('val',), 'test': ('test',)}
 
 def _caption_ok(s:str)->bool: return bool(s and s.strip())
 
+def _entry_defect(im)->str:
+    "What is wrong with the fields of a Karpathy image entry, or ''."
+    if not isinstance(im, dict): return 'entry is not an object'
+    f = im.get('filename')
+    if not isinstance(f, str) or not f.strip(): return "entry without a 'filename'"
+    if '.' in Path(f).stem: return "'filename' has a dot in its stem"
+    if not isinstance(im.get('filepath', ''), str): return "'filepath' not a string"
+    if not isinstance(im.get('sentences'), list): return "'sentences' not a list"
+    return ''
+
+def _caption_defect(s, seen:set)->str:
+    "What is wrong with a caption entry (`seen`: the sentids met so far), or ''."
+    if not isinstance(s, dict): return 'caption is not an object'
+    sid = s.get('sentid')
+    if not isinstance(sid, int) or isinstance(sid, bool): return "caption without an integer 'sentid'"
+    if sid in seen: return 'duplicate sentid'
+    if not isinstance(s.get('raw'), str): return "caption 'raw' not a string"
+    try: s['raw'].encode('utf-8')
+    except UnicodeEncodeError: return 'caption not valid Unicode'
+    return '' if _caption_ok(s['raw']) else 'empty caption'
+
 def karpathy_items(karpathy:dict,       # the parsed Karpathy json
                    image_root:Path,     # folder the `filepath`/`filename` entries are relative to
-                   tally:Tally=None,    # counts captions skipped here
+                   tally:Tally=None,    # counts the entries and captions left out
                    seed:int=0):         # order of the XE samples
     "Records for the shard splits `train_xe`, `train`, `val`, `test`: dicts of `key`, `path`, `captions`."
+    tally = Tally() if tally is None else tally
     out = {'train_xe': [], 'train': [], 'val': [], 'test': []}
     split_of = {s: k for k, v in SPLITS.items() for s in v}
-    for im in karpathy['images']:
-        split = split_of.get(im.get('split'))
-        if split is None: continue
-        path = Path(image_root)/im.get('filepath', '')/im['filename']
-        stem = Path(im['filename']).stem
+    first, sentids = {}, set()  # stem -> index of its entry; sentids used
+    for i, im in enumerate(karpathy['images']):
+        fname = im.get('filename') if isinstance(im, dict) else None
+        where = f"entry {i} ({fname if isinstance(fname, str) and fname else '?'})"
+        if bad := _entry_defect(im): tally.add(where, bad); continue
+        if 'split' not in im: tally.add(where, 'no split'); continue
+        split = split_of.get(im['split'])
+        if split is None: tally.add(f"{where}: split {im['split']!r}", 'unknown split'); continue
+        stem = Path(fname).stem
+        if stem in first: tally.add(f"{where}, already entry {first[stem]}", 'duplicate image'); continue
+        first[stem] = i
         sents = []
-        for s in im.get('sentences', []):
-            if _caption_ok(s.get('raw')): sents.append(s)
-            elif tally is not None: tally.add(f"{im['filename']} sentid {s.get('sentid')}", 'empty caption')
-        if not sents:
-            if tally is not None: tally.add(im['filename'], 'image without captions')
-            continue
-        rec = dict(key=f"{sents[0]['sentid']}__{stem}", path=str(path), captions=[s['raw'].strip() for s in sents])
-        out[split].append(rec)
+        for s in im['sentences']:
+            if bad := _caption_defect(s, sentids):
+                tally.add(f"{where} sentid {s.get('sentid', '?') if isinstance(s, dict) else '?'}", bad)
+            else: sents.append(s); sentids.add(s['sentid'])
+        if not sents: tally.add(where, 'image without captions'); continue
+        path = str(Path(image_root)/im.get('filepath', '')/fname)
+        out[split].append(dict(key=f"{sents[0]['sentid']}__{stem}", path=path, captions=[s['raw'].strip() for s in sents]))
         if split == 'train':
-            out['train_xe'] += [dict(key=f"{s['sentid']}__{stem}", path=str(path), captions=[s['raw'].strip()])
-                                for s in sents]
+            out['train_xe'] += [dict(key=f"{s['sentid']}__{stem}", path=path, captions=[s['raw'].strip()]) for s in sents]
     random.Random(seed).shuffle(out['train_xe'])
     return out
 
@@ -198,27 +224,38 @@ def encode_members(rec:dict,       # a record: `key`, `captions` and `path` or `
     "The webdataset sample (`__key__`, `jpg`, `txt` | `json`) of `rec`."
     img = rec['image'] if 'image' in rec else load_image(rec['path'], rec['path'])
     caps = rec['captions']
-    text = caps[0].encode('utf-8') if layout == 'xe' else json.dumps(caps, ensure_ascii=False).encode('utf-8')
+    try: text = caps[0].encode('utf-8') if layout == 'xe' else json.dumps(caps, ensure_ascii=False).encode('utf-8')
+    except UnicodeEncodeError as e: raise DataError(rec.get('path', rec['key']), 'caption not valid Unicode', str(e)) from None
     return {'__key__': rec['key'], 'jpg': jpeg_bytes(resize_short(img, size)), LAYOUTS[layout]: text}
 
 # %% ../nbs/00_data.ipynb #9b61c306
+def _write_atomic(path:Path, text:str):
+    "Write `text` to `path` through a temporary file, so `path` is either old or complete."
+    tmp = path.with_name(path.name + '.tmp'); tmp.write_text(text); os.replace(tmp, path)
+
 def write_shard(path:Path,       # final shard path, `NAME-00000.tar`
                 recs:list,       # the records of this shard
                 layout:str,      # 'xe' or 'dict'
                 make=None,       # rec -> webdataset sample; defaults to `encode_members(rec, layout)`
-                handler:str='raise'): # 'raise' or 'skip' defective records
-    "Write `recs` to `path` atomically, with a sidecar `path.json` of its count and skipped records."
+                handler:str='raise', # 'raise' or 'skip' defective records
+                settings:dict=None): # the preparation's settings, kept in the sidecar
+    "Write `recs` to `path` atomically, with a sidecar `path.json` of its count, skipped records and `settings`."
     path = Path(path); make = make or partial(encode_members, layout=layout)
     tmp = path.with_name(path.name + '.tmp')
     count, issues = 0, []
-    with open(tmp, 'wb') as f, wds.TarWriter(f, mtime=0) as w:
-        for rec in recs:
-            try: w.write(make(rec)); count += 1
-            except DataError as e:
-                if handler == 'raise': raise
-                issues.append((f"{path.name}/{rec['key']} ({Path(e.where).name})", e.reason, True))
-    side = dict(shard=path.name, count=count, issues=issues)
-    path.with_name(path.name + '.json').write_text(json.dumps(side))
+    try:
+        with open(tmp, 'wb') as f, wds.TarWriter(f, mtime=0) as w:
+            for rec in recs:
+                try: w.write(make(rec)); count += 1
+                except DataError as e:
+                    if handler == 'raise': raise
+                    issues.append((f"{path.name}/{rec['key']} ({Path(e.where).name})", e.reason, True))
+    except BaseException as e:
+        tmp.unlink(missing_ok=True)
+        if not isinstance(e, DataError): e.add_note(f"while writing {path}")
+        raise
+    side = dict(shard=path.name, count=count, issues=issues, settings=settings)
+    _write_atomic(path.with_name(path.name + '.json'), json.dumps(side))
     os.replace(tmp, path)
     return side
 
@@ -227,6 +264,14 @@ def mp_context():
     "Fork where the platform has it (notebook-defined functions then reach the workers), else spawn."
     return mp.get_context('fork' if 'fork' in mp.get_all_start_methods() else 'spawn')
 
+def _die_with_parent(parent:int,      # pid of the process that started this worker
+                     every:float=0.2): # seconds between looks
+    "Worker initializer: a thread that ends this process as soon as `parent` is gone, however it died."
+    def watch():
+        while os.getppid() == parent: time.sleep(every)
+        os._exit(1)
+    threading.Thread(target=watch, daemon=True).start()
+
 def write_split(out_dir:Path,     # folder of the shards
                 name:str,         # shard name prefix, e.g. `train_xe`
                 recs:list,        # records in their final order
@@ -234,16 +279,18 @@ def write_split(out_dir:Path,     # folder of the shards
                 shard_size:int=1000, # records per shard
                 workers:int=1,    # processes writing shards in parallel
                 make=None,        # rec -> webdataset sample (see `write_shard`)
-                handler:str='raise'): # 'raise' or 'skip' defective records
+                handler:str='raise', # 'raise' or 'skip' defective records
+                settings:dict=None): # the preparation's settings, kept in each shard's sidecar
     "Write `recs` as shards `NAME-00000.tar`, ...; existing complete shards are kept. Returns the split's manifest."
     check_handler(handler)
     out_dir = Path(out_dir); out_dir.mkdir(parents=True, exist_ok=True)
     jobs = [(out_dir/f"{name}-{i:05d}.tar", recs[o:o+shard_size])
             for i, o in enumerate(range(0, len(recs), shard_size))]
     todo = [(p, r) for p, r in jobs if not (p.exists() and p.with_name(p.name + '.json').exists())]
-    args = dict(layout=layout, make=make, handler=handler)
+    args = dict(layout=layout, make=make, handler=handler, settings=settings)
     if workers > 1 and len(todo) > 1:
-        with ProcessPoolExecutor(workers, mp_context=mp_context()) as ex:
+        with ProcessPoolExecutor(workers, mp_context=mp_context(), initializer=_die_with_parent,
+                                 initargs=(os.getpid(),)) as ex:
             for f in [ex.submit(write_shard, p, r, **args) for p, r in todo]: f.result()
     else:
         for p, r in todo: write_shard(p, r, **args)
@@ -298,6 +345,27 @@ def write_manifest(out_dir:Path,      # the dataset folder
     register(Path(out_dir)/'manifest.json', registry)
     return manifest
 
+# %% ../nbs/00_data.ipynb #b59eeffe
+def shard_files(out_dir:Path, # a dataset folder
+                splits):      # shard name prefixes, e.g. `['train_xe', 'val']`
+    "The shards of `splits` in `out_dir` with their sidecars and leftover temporary files."
+    return sorted(p for s in splits for p in Path(out_dir).glob(f"{s}-*.tar*"))
+
+def check_settings(out_dir:Path, # a dataset folder, maybe holding an earlier preparation
+                   splits,       # shard name prefixes of the dataset
+                   settings:dict): # the settings of this preparation
+    "Raise `DataError` naming the file and the differing settings if `out_dir` was prepared with other `settings`."
+    found = [p for p in [Path(out_dir)/'manifest.json'] if p.exists()]
+    found += [p for p in shard_files(out_dir, splits) if p.name.endswith('.tar.json')]
+    for p in found:
+        try: theirs = json.loads(p.read_text()).get('settings')
+        except Exception as e: raise DataError(str(p), 'unreadable', f"{e}; `rebuild` (`--rebuild`) starts again") from None
+        if theirs == settings: continue
+        diff = ('it has no settings recorded (an older version made it)' if not isinstance(theirs, dict) else
+                ', '.join(f"{k} {settings.get(k)!r} here, {theirs.get(k)!r} there"
+                          for k in sorted(set(settings) | set(theirs)) if settings.get(k) != theirs.get(k)))
+        raise DataError(str(p), 'prepared with other settings', f"{diff}; `rebuild` (`--rebuild`) deletes its shards first")
+
 # %% ../nbs/00_data.ipynb #f2c689bb
 def prepare_karpathy(karpathy_json:Path, # `dataset_coco.json` or `dataset_flickr30k.json`
                      image_root:Path,    # folder holding the images (COCO: the `train2014/`, `val2014/` parents)
@@ -306,26 +374,32 @@ def prepare_karpathy(karpathy_json:Path, # `dataset_coco.json` or `dataset_flick
                      size:int=384,       # short side of stored images
                      shard_size:int=5000,# samples per shard
                      workers:int=1,      # shard-writing processes
-                     handler:str='raise',# 'raise' or 'skip' missing / corrupt images and empty captions
+                     handler:str='raise',# 'raise' or 'skip' defective json entries, missing / corrupt images
                      registry:Path=None, # registry file (default: `default_registry()`)
-                     seed:int=0):        # order of the XE samples
+                     seed:int=0,         # order of the XE samples
+                     rebuild:bool=False):# delete the shards and manifest of an earlier preparation in `out_dir` first
     "Karpathy json + images -> `train_xe`, `train`, `val`, `test` shards, a manifest, registry entries."
     check_handler(handler)
     karpathy_json, out_dir = Path(karpathy_json), Path(out_dir)
-    try: karpathy = json.loads(karpathy_json.read_text())
+    try: raw = karpathy_json.read_bytes(); karpathy = json.loads(raw)
     except Exception as e: raise DataError(str(karpathy_json), 'not a readable Karpathy json', str(e)) from None
-    if not isinstance(karpathy, dict) or 'images' not in karpathy:
+    if not isinstance(karpathy, dict) or not isinstance(karpathy.get('images'), list):
         raise DataError(str(karpathy_json), "no 'images' list (is it a Karpathy split file?)")
     tally = Tally()
     items = karpathy_items(karpathy, image_root, tally, seed)
     if handler == 'raise' and tally.skipped: raise DataError(str(karpathy_json), 'defective entries', tally.report())
+    settings = dict(source_sha256=hashlib.sha256(raw).hexdigest(), size=size, shard_size=shard_size, seed=seed)
+    if rebuild:
+        for p in shard_files(out_dir, items) + [out_dir/'manifest.json']: p.unlink(missing_ok=True)
+    else: check_settings(out_dir, items, settings)
     splits = {}
     for split, recs in items.items():
         layout = 'xe' if split == 'train_xe' else 'dict'
         make = partial(encode_members, layout=layout, size=size)
-        splits[split] = write_split(out_dir, split, recs, layout, shard_size, workers, make, handler)
+        splits[split] = write_split(out_dir, split, recs, layout, shard_size, workers, make, handler, settings)
         tally.update(splits[split]['issues'])
-    return write_manifest(out_dir, name, splits, tally, registry, source=str(karpathy_json), size=size), tally
+    return write_manifest(out_dir, name, splits, tally, registry, source=str(karpathy_json),
+                          image_root=str(image_root), size=size, settings=settings), tally
 
 # %% ../nbs/00_data.ipynb #17db7183
 def fake_karpathy(root:Path,          # folder for the json and the images
@@ -473,20 +547,30 @@ class CaptionShards(torch.utils.data.IterableDataset):
 
 # %% ../nbs/00_data.ipynb #aa809a0c
 def split_references(data,                 # a registry name or a `dataset_spec` dict
-                     registry:Path=None):  # registry file for names
+                     registry:Path=None,   # registry file for names
+                     tally:Tally=None):    # counts the samples left out
     "`{key: [captions]}` of a split, read from the text members only (defective samples are left out)."
     spec = dataset_spec(data, registry) if isinstance(data, str) else data
     ext, out = LAYOUTS[spec['layout']], {}
     for url in spec['urls']:
-        with tarfile.open(url) as tf:
-            for m in tf:
-                key, _, suffix = m.name.partition('.')
-                if suffix != ext: continue
-                try:
-                    text = tf.extractfile(m).read().decode('utf-8')
-                    caps = [text] if ext == 'txt' else json.loads(text)
-                except (UnicodeDecodeError, json.JSONDecodeError): continue
-                if isinstance(caps, list): out[key] = [c.strip() for c in caps if isinstance(c, str) and _caption_ok(c)]
+        try:
+            with tarfile.open(url) as tf:
+                for m in tf:
+                    key, _, suffix = m.name.partition('.')
+                    if suffix != ext: continue
+                    where = f"{Path(url).name}/{key}"
+                    try: text = tf.extractfile(m).read().decode('utf-8')
+                    except UnicodeDecodeError:
+                        if tally is not None: tally.add(where, f'.{ext} is not UTF-8')
+                        continue
+                    try: caps = [text] if ext == 'txt' else json.loads(text)
+                    except json.JSONDecodeError:
+                        if tally is not None: tally.add(where, '.json is not valid json')
+                        continue
+                    if isinstance(caps, list): out[key] = [c.strip() for c in caps if isinstance(c, str) and _caption_ok(c)]
+                    elif tally is not None: tally.add(where, '.json is not a list of strings')
+        except (tarfile.TarError, OSError, EOFError) as e:
+            raise DataError(str(url), 'shard unreadable', f"{type(e).__name__}: {e}") from None
     return out
 
 # %% ../nbs/00_data.ipynb #1fa31298
@@ -556,6 +640,6 @@ def quickstart(root:Path='data/quickstart', # where the fake dataset, shards and
     root = Path(root); reg = root/'registry.json'
     kjson = fake_karpathy(root/'images', n_train=n_train)
     manifest, tally = prepare_karpathy(kjson, root/'images', root/'shards', name='quick', shard_size=16,
-                                       handler='skip', registry=reg)
+                                       handler='skip', registry=reg, rebuild=True)  # the json is new each time
     dl = CaptionLoader('quick_train_xe', batch_size, clip_transform('ViT-B-32'), handler='skip', registry=reg)
     return next(iter(dl)), manifest, tally

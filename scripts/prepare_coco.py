@@ -13,9 +13,10 @@ def main(karpathy_json:str,           # `dataset_coco.json` or `dataset_flickr30
          workers:int=4,               # shard-writing processes
          handler:str='raise',         # 'raise' at the first defect, or 'skip' defects and count them
          registry:str=None,           # registry file (default: $DICO_REGISTRY or data/registry.json)
-         seed:int=0):                 # order of the XE samples
+         seed:int=0,                  # order of the XE samples
+         rebuild:bool=False):         # delete the shards and manifest of an earlier preparation in `out_dir` first
     manifest, tally = prepare_karpathy(karpathy_json, image_root, out_dir, name, size, shard_size, workers,
-                                       handler, registry, seed)
+                                       handler, registry, seed, rebuild)
     for split, s in manifest['splits'].items():
         print(f"{name}_{split:9s} {s['layout']:4s} {s['count']:8d} samples in {len(s['shards'])} shards ({s['written']} written now)")
     print(tally.report())
