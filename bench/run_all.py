@@ -32,7 +32,8 @@ from dico_nb.data import EOS_ID, PAD_ID, BOS_ID
 from dico_nb.model import Captioner, CaptionerConfig, tiny_config
 from dico_nb.decoding import beam_search
 from dico_nb.losses import dico_loss, CiderD
-from dico_nb.reward import Scorer, make_clip, shapes_clip_arch
+from dico_nb.reward import Scorer, make_clip
+from dico_nb.shapes_clip import shapes_clip_arch
 from dico_nb.features import cache_features, FeatureCache
 from dico_nb.train import dico_step, trunk_features, policy_logprobs, reference_logprobs, eval_mode, make_reference, xe_step, ClipReward
 

@@ -12,7 +12,8 @@ import torch
 
 from .data import dataset_spec
 from .shapes import prepare_shapes
-from .reward import shapes_clip_arch, train_clip, load_shapes_split, load_clip, Scorer
+from .reward import load_clip, Scorer
+from .shapes_clip import shapes_clip_arch, train_clip, load_shapes_split
 from .train import TrainConfig, dico_config, scst_config, train
 from .evaluate import evaluate, save_evaluation, table_header, table_row, load_captioner
 

@@ -4,10 +4,9 @@
 
 # %% ../nbs/04_reward.ipynb #dd63e73c
 from __future__ import annotations
-import json, math, os, random, time
+import json, os
 from collections import OrderedDict
 from contextlib import nullcontext
-from copy import deepcopy
 from pathlib import Path
 
 import torch
@@ -16,15 +15,12 @@ import open_clip
 from open_clip.model import CLIP
 from fastcore.basics import store_attr, patch
 
-from .data import BOS_ID, EOS_ID, PAD_ID, CLIP_CONTEXT, clip_bpe, clip_transform, CaptionShards, dataset_spec
+from .data import BOS_ID, EOS_ID, PAD_ID, CLIP_CONTEXT, clip_bpe
 from .model import read_state_dict, CheckpointError
-from .shapes import check, sample_caption, load_scenes, SHAPES, COLOURS
 
 # %% auto #0
-__all__ = ['PACS_ARCHS', 'PREFIX', 'CANDIDATE_KINDS', 'make_clip', 'load_state_strict', 'load_clip', 'text_tokens', 'ids_tokens',
-           'encode_text', 'Scorer', 'shapes_clip_arch', 'perturb', 'negative_caption', 'contrastive_loss',
-           'load_shapes_split', 'save_clip', 'train_clip', 'truth_score', 'kendall_tau', 'candidate_set',
-           'metric_scores', 'correlation_rows', 'shapes_clip_study']
+__all__ = ['PACS_ARCHS', 'PREFIX', 'make_clip', 'load_state_strict', 'load_clip', 'text_tokens', 'ids_tokens', 'encode_text',
+           'Scorer', 'save_clip']
 
 # %% ../nbs/04_reward.ipynb #fa8bc19e
 def make_clip(arch,                 # an open_clip model name, or a dict of `CLIP(**arch)` arguments
@@ -183,67 +179,7 @@ def __call__(self:Scorer, images:torch.Tensor, # [B, 3, H, W] preprocessed image
                                        torch.zeros_like(score))
     return out
 
-# %% ../nbs/04_reward.ipynb #34b41653
-def shapes_clip_arch(image_size:int=64,  # input side
-                     patch:int=8,        # patch side: (image_size/patch)^2 tokens
-                     width:int=128, layers:int=4,           # vision tower
-                     text_width:int=128, text_layers:int=3, # text tower
-                     context:int=32,     # text context (shapes captions are < 25 tokens with the prefix)
-                     embed_dim:int=128): # joint embedding
-    "An open_clip `CLIP(**arch)` config for the shapes benchmark."
-    return dict(embed_dim=embed_dim, quick_gelu=False,
-                vision_cfg=dict(image_size=image_size, patch_size=patch, width=width, layers=layers, head_width=32),
-                text_cfg=dict(context_length=context, vocab_size=49408, width=text_width, heads=text_width // 32, layers=text_layers))
-
-# %% ../nbs/04_reward.ipynb #71b0368d
-def perturb(scene:dict, kind:str, rng:random.Random):
-    "A copy of `scene` with one `kind` of change: 'colour', 'shape', 'relation' (swap two objects) or 'count'."
-    s = deepcopy(scene); objs = s['objects']
-    o = rng.choice(objs)
-    if kind == 'colour': o['colour'] = rng.choice([c for c in COLOURS if c != o['colour']])
-    elif kind == 'shape': o['shape'] = rng.choice([c for c in SHAPES if c != o['shape']])
-    elif kind == 'relation' and len(objs) > 1:
-        a, b = rng.sample(objs, 2)
-        a['x'], a['y'], b['x'], b['y'] = b['x'], b['y'], a['x'], a['y']
-    elif kind == 'count' and len(objs) < 3: objs.append(dict(o, x=1 - o['x'], y=1 - o['y']))
-    return s
-
-def negative_caption(scene:dict,           # the true scene
-                     rng:random.Random,    # random state
-                     kinds=('colour', 'shape', 'relation', 'count'), # edits to draw from
-                     tries:int=20):        # attempts before giving up (returns None)
-    "A fluent caption that is false for `scene`, or None."
-    n = len(scene['objects'])
-    kinds = [k for k in kinds if not (k == 'relation' and n < 2 or k == 'count' and n > 2)]  # counts go up to three
-    for _ in range(tries):
-        text, _ = sample_caption(perturb(scene, rng.choice(kinds), rng), rng, p_all=0.5, p_rel=0.7)
-        c = check(text, scene)
-        if c.grammatical and c.precision < 1: return text
-    return None
-
-# %% ../nbs/04_reward.ipynb #1ae4192f
-def contrastive_loss(img:torch.Tensor,   # [B, D] normalised image features
-                     txt:torch.Tensor,   # [B, D] normalised features of their captions
-                     scale:torch.Tensor, # logit scale (exp of the learned temperature)
-                     neg:torch.Tensor=None): # [M, D] normalised features of hard-negative captions
-    "Symmetric InfoNCE; hard negatives only compete in the image-to-text direction."
-    labels = torch.arange(len(img), device=img.device)
-    cols = txt if neg is None else torch.cat([txt, neg])
-    return (F.cross_entropy(scale * img @ cols.T, labels) + F.cross_entropy(scale * txt @ img.T, labels)) / 2
-
-# %% ../nbs/04_reward.ipynb #feb16df0
-def load_shapes_split(data,                # registered name (`shapes_train`) or `dataset_spec` dict of a `dict` split
-                      image_size:int=64,   # input side of the CLIP
-                      registry:Path=None): # registry file for names
-    "Images `[N, 3, H, W]` (fp16, CLIP-normalised), references and scenes of a shapes split, in shard order."
-    spec = dataset_spec(data, registry) if isinstance(data, str) else data
-    tf = clip_transform('ViT-B-32', 'openai', image_size=image_size)
-    samples = list(CaptionShards(spec['urls'], 'dict', tf))
-    scenes = load_scenes(spec)
-    return dict(images=torch.stack([s['image'] for s in samples]).half(), refs=[s['captions'] for s in samples],
-                scenes=[scenes[s['key']] for s in samples], keys=[s['key'] for s in samples])
-
-# %% ../nbs/04_reward.ipynb #fe62905d
+# %% ../nbs/04_reward.ipynb #5a22dad4
 def save_clip(model:CLIP, path:Path, arch:dict, **info):
     "Save in PAC-S's format (`{'state_dict': ...}`, CLIP names), atomically, with `arch` and `info` in `path.json`."
     path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
@@ -251,130 +187,3 @@ def save_clip(model:CLIP, path:Path, arch:dict, **info):
     torch.save({'state_dict': model.state_dict()}, tmp); os.replace(tmp, path)
     Path(str(path) + '.json').write_text(json.dumps(dict(arch=arch, **info), indent=1))
     return path
-
-def train_clip(data,                    # training split: `load_shapes_split` output
-               arch:dict,               # `CLIP(**arch)` config
-               steps:int=300,           # optimisation steps
-               batch_size:int=256,      # images per step
-               lr:float=1e-3,           # AdamW peak learning rate (cosine decay, 5% warm-up)
-               hard_negatives:bool=True,# add a near-miss caption of each image's scene
-               prefix:str=PREFIX,       # caption prefix, as the scorer will use it
-               seed:int=0,              # initialisation and batches
-               out:Path=None,           # save the model here (PAC-S format) when given
-               log_every:int=25):       # print the loss this often
-    "Train an open_clip CLIP contrastively on a shapes split; returns the model and the loss per step."
-    torch.manual_seed(seed); rng = random.Random(seed)
-    model = make_clip(arch).train()
-    opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=0.1)
-    warm = max(1, steps // 20)
-    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda i: min(1, (i + 1) / warm) * 0.5 * (1 + math.cos(math.pi * min(i, steps) / steps)))
-    ctx, N, losses, t0 = arch['text_cfg']['context_length'], len(data['images']), [], time.time()
-    for step in range(steps):
-        idx = rng.sample(range(N), min(batch_size, N))
-        caps = [rng.choice(data['refs'][i]) for i in idx]
-        img = F.normalize(model.encode_image(data['images'][idx].float()), dim=-1)
-        txt = encode_text(model, text_tokens(caps, prefix, ctx))
-        neg = None
-        if hard_negatives:
-            negs = [n for n in (negative_caption(data['scenes'][i], rng) for i in idx) if n is not None]
-            neg = encode_text(model, text_tokens(negs, prefix, ctx)) if negs else None
-        loss = contrastive_loss(img, txt, model.logit_scale.exp().clamp(max=100), neg)
-        opt.zero_grad(set_to_none=True); loss.backward(); opt.step(); sched.step()
-        losses.append(loss.item())
-        if log_every and (step % log_every == 0 or step == steps - 1):
-            print(f"step {step:4d}  loss {loss.item():.3f}  {(step + 1) * len(idx) / (time.time() - t0):.0f} images/s")
-    model.eval()
-    if out: save_clip(model, out, arch, steps=steps, batch_size=batch_size, lr=lr, hard_negatives=hard_negatives,
-                      seed=seed, seconds=round(time.time() - t0, 1), final_loss=losses[-1])
-    return model, losses
-
-# %% ../nbs/04_reward.ipynb #23cb4fee
-def truth_score(c)->float:
-    "The checker's verdict as one number: F1 of precision and recall, x0.5 if ungrammatical, x(1 - repetition)."
-    f1 = 2 * c.precision * c.recall / (c.precision + c.recall) if c.precision + c.recall else 0.
-    return f1 * (1. if c.grammatical else .5) * (1 - c.rep_rate)
-
-def kendall_tau(x, y)->float:
-    "Kendall's tau-b of two equally long sequences (ties handled as scipy's default)."
-    x, y = torch.as_tensor(x, dtype=torch.float64), torch.as_tensor(y, dtype=torch.float64)
-    dx, dy = torch.sign(x[:, None] - x[None]), torch.sign(y[:, None] - y[None])   # [n, n]
-    iu = torch.triu_indices(len(x), len(x), 1)
-    dx, dy = dx[iu[0], iu[1]], dy[iu[0], iu[1]]
-    return ((dx * dy).sum() / ((dx != 0).sum() * (dy != 0).sum()).sqrt()).item()
-
-# %% ../nbs/04_reward.ipynb #5c0d68ec
-CANDIDATE_KINDS = ('true', 'true', 'near miss', 'other image', 'word soup', 'repetition')
-
-def candidate_set(val:dict,              # `load_shapes_split` output
-                  n:int=None,            # images used (default: all)
-                  seed:int=0):           # random state
-    "Candidates for correlation: dicts of image index `i`, `caption`, `kind` and checker `truth`."
-    rng, out = random.Random(seed), []
-    N = n or len(val['refs'])
-    for i in range(N):
-        scene, ref = val['scenes'][i], rng.choice(val['refs'][i])
-        words = ref.split(); soup = words[:]; rng.shuffle(soup)
-        caps = [sample_caption(scene, rng)[0], sample_caption(scene, rng)[0],
-                negative_caption(scene, rng) or sample_caption(scene, rng)[0],
-                rng.choice(val['refs'][(i + rng.randrange(1, N)) % N]),
-                ' '.join(soup), ref + ' ' + ' '.join(words[-3:])]
-        out += [dict(i=i, caption=c, kind=k, truth=truth_score(check(c, scene))) for c, k in zip(caps, CANDIDATE_KINDS)]
-    return out
-
-@torch.no_grad()
-def metric_scores(cands:list,          # `candidate_set` output
-                  val:dict,            # the split the candidates' images come from
-                  scorer:Scorer,       # the metric
-                  batch:int=256):      # candidates per forward pass
-    "The scorer's score of every candidate against its own image `[M]`."
-    return torch.cat([scorer.pairs(val['images'][[c['i'] for c in cs]].float(), [c['caption'] for c in cs], [c['i'] for c in cs])
-                      for cs in (cands[o:o + batch] for o in range(0, len(cands), batch))])
-
-# %% ../nbs/04_reward.ipynb #49006322
-def correlation_rows(cands:list, scores:dict)->list:
-    "Rows of (metric, Kendall tau-b x100 with truth, tau within each candidate kind's mix) for `scores` by metric."
-    truth = [c['truth'] for c in cands]
-    return [dict(metric=k, tau=round(100 * kendall_tau(v, truth), 1),
-                 mean_by_kind={kind: round(float(torch.as_tensor(v)[[c['kind'] == kind for c in cands]].mean()), 3)
-                               for kind in dict.fromkeys(CANDIDATE_KINDS)}) for k, v in scores.items()]
-
-def shapes_clip_study(out_dir:Path='data/models',   # where the two CLIPs are saved
-                      results:Path='nbs/results',   # where the table, json and figure go
-                      steps:int=400,                # training steps of each CLIP
-                      batch_size:int=256,           # images per step
-                      n_val:int=500,                # validation images in the candidate set (6 candidates each)
-                      registry:Path=None,           # registry holding `shapes_train` and `shapes_val`
-                      seed:int=0):
-    "Train the shapes evaluator and trunk CLIPs, measure their correlation with the checker; returns the rows."
-    from dico_nb.losses import CiderD
-    import matplotlib; matplotlib.use('Agg'); import matplotlib.pyplot as plt
-    out_dir, results = Path(out_dir), Path(results); results.mkdir(parents=True, exist_ok=True)
-    train, val = load_shapes_split('shapes_train', registry=registry), load_shapes_split('shapes_val', registry=registry)
-    arch = shapes_clip_arch()
-    t0 = time.time()
-    evaluator, ev_loss = train_clip(train, arch, steps, batch_size, hard_negatives=True, seed=seed, out=out_dir/'shapes_evaluator.pth')
-    t_ev = time.time() - t0
-    trunk, tr_loss = train_clip(train, arch, steps, batch_size, hard_negatives=False, seed=seed + 1, out=out_dir/'shapes_trunk.pth')
-    torch.manual_seed(seed); untrained = make_clip(arch)
-    cands = candidate_set(val, n_val, seed)
-    cider = CiderD(train['refs'])
-    scores = {'evaluator (PAC-S role, hard negatives)': metric_scores(cands, val, Scorer(evaluator, w=2.0)),
-              'plain contrastive CLIP (trunk)': metric_scores(cands, val, Scorer(trunk)),
-              'untrained CLIP': metric_scores(cands, val, Scorer(untrained)),
-              'CIDEr-D': torch.tensor([cider([[c['caption']]], [val['refs'][c['i']]])[0, 0].item() for c in cands])}
-    rows = correlation_rows(cands, scores)
-    info = dict(steps=steps, batch_size=batch_size, evaluator_seconds=round(t_ev, 1), n_candidates=len(cands),
-                evaluator_final_loss=round(ev_loss[-1], 3), trunk_final_loss=round(tr_loss[-1], 3), threads=torch.get_num_threads())
-    (results/'shapes_clip_study.json').write_text(json.dumps(dict(info=info, rows=rows), indent=1))
-    kinds = list(dict.fromkeys(CANDIDATE_KINDS))
-    md = ['| metric | Kendall tau-b x100 | ' + ' | '.join(f'mean on {k}' for k in kinds) + ' |', '|---|---|' + '---|' * len(kinds)]
-    md += [f"| {r['metric']} | {r['tau']} | " + ' | '.join(str(r['mean_by_kind'][k]) for k in kinds) + ' |' for r in rows]
-    (results/'shapes_clip_study.md').write_text('\n'.join(md) + '\n')
-    fig, axs = plt.subplots(1, 2, figsize=(10, 4))
-    for ax, name in zip(axs, list(scores)[:2]):
-        for kind in kinds:
-            sel = [j for j, c in enumerate(cands) if c['kind'] == kind]
-            ax.scatter([cands[j]['truth'] + random.uniform(-.02, .02) for j in sel], scores[name][sel], s=4, label=kind, alpha=.6)
-        ax.set_xlabel("checker's truth score"); ax.set_ylabel('score'); ax.set_title(name, fontsize=9)
-    axs[0].legend(fontsize=7, markerscale=3); fig.tight_layout(); fig.savefig(results/'shapes_clip_study.png', dpi=110)
-    return rows, info

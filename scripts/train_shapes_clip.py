@@ -1,7 +1,7 @@
 #!/usr/bin/env python
 "Train the shapes benchmark's two CLIPs (the evaluator playing PAC-S, and the captioner's trunk) and measure the evaluator's correlation with the checker."
 from fastcore.script import call_parse
-from dico_nb.reward import shapes_clip_study
+from dico_nb.shapes_clip import shapes_clip_study
 
 @call_parse
 def main(out_dir:str='data/models',  # where `shapes_evaluator.pth` and `shapes_trunk.pth` (PAC-S format) go
