@@ -4,7 +4,7 @@
 
 # %% ../nbs/10_pipeline.ipynb #dde9041e
 from __future__ import annotations
-import json, time
+import json, os, time
 from dataclasses import dataclass, asdict, field
 from pathlib import Path
 
@@ -19,7 +19,7 @@ from .evaluate import evaluate, save_evaluation, table_header, table_row, load_c
 
 # %% auto #0
 __all__ = ['COLUMNS', 'ShapesJob', 'stage_data', 'stage_clips', 'captioner_model', 'xe_cfg', 'ft_cfg', 'stage_train',
-           'stage_eval', 'curves', 'write_report', 'run_shapes', 'mean_std', 'shapes_table']
+           'stage_eval', 'curves', 'write_report', 'job_threads', 'run_shapes', 'mean_std', 'shapes_table']
 
 # %% ../nbs/10_pipeline.ipynb #182bc05f
 @dataclass
@@ -43,6 +43,10 @@ class ShapesJob:
     max_len: int = 24              # longest caption, BOS included
     eval_every: int = 50           # fine-tuning validations (200 images, fast metrics) for the curves
     workers: int = 2               # loader workers
+    threads: int = 0               # torch threads (0: one per core left to this process besides the loader workers)
+
+    def __post_init__(self):
+        if self.baseline not in ('dico', 'scst'): raise ValueError(f"ShapesJob.baseline={self.baseline!r}: choose dico or scst")
 
     @property
     def out(self)->Path: return Path(self.runs_dir)/f"{self.name}-seed{self.seed}"
@@ -50,15 +54,16 @@ class ShapesJob:
     def registry(self)->Path: return Path(self.data_dir)/'registry.json'
 
 # %% ../nbs/10_pipeline.ipynb #4ea3cfe7
-def stage_data(job:ShapesJob):
-    "Shapes shards (skipped when registered and present)."
-    try: dataset_spec('shapes_test', job.registry); return
+def stage_data(job:ShapesJob)->tuple:
+    "The shapes shards' folder, written unless registered and present, and whether it wrote them."
+    try: dataset_spec('shapes_test', job.registry); return Path(job.data_dir)/'shapes', False
     except (KeyError, FileNotFoundError): pass
     prepare_shapes(Path(job.data_dir)/'shapes', n_train=job.n_train, n_val=job.n_eval, n_test=job.n_eval,
                    workers=job.workers, registry=job.registry)
+    return Path(job.data_dir)/'shapes', True
 
 def stage_clips(job:ShapesJob)->tuple:
-    "Paths of the trunk CLIP and the evaluator CLIP (trained when missing)."
+    "Paths of the trunk CLIP and the evaluator CLIP (trained when missing), and whether it trained any."
     models = Path(job.data_dir)/'models'
     trunk, evaluator = models/'shapes_trunk.pth', models/'shapes_evaluator.pth'
     todo = [(p, hn, s) for p, hn, s in ((evaluator, True, 0), (trunk, False, 1)) if not p.exists()]
@@ -67,7 +72,7 @@ def stage_clips(job:ShapesJob)->tuple:
         for path, hard, seed in todo:
             print(f"training {path.name} ({job.clip_steps} steps, hard negatives: {hard})")
             train_clip(split, shapes_clip_arch(), job.clip_steps, 256, hard_negatives=hard, seed=seed, out=path)
-    return trunk, evaluator
+    return trunk, evaluator, bool(todo)
 
 # %% ../nbs/10_pipeline.ipynb #4db5ae0c
 def captioner_model(job:ShapesJob, trunk:Path)->dict:
@@ -92,24 +97,24 @@ def ft_cfg(job:ShapesJob, evaluator:Path)->TrainConfig:
                 eval_every=job.eval_every, eval_images=200, ckpt_every=50, log_every=5, seed=job.seed,
                 workers=job.workers, registry=str(job.registry))
 
-def stage_train(cfg:TrainConfig)->Path:
-    "Train (or resume, or skip when finished) a run; its best checkpoint."
+def stage_train(cfg:TrainConfig)->tuple:
+    "Train (or resume, or skip when finished) a run: its best checkpoint, and whether it trained."
     out = Path(cfg.out_dir)
     last = out/'last.pt'
-    if (out/'best').exists() and last.exists() and torch.load(last, weights_only=True)['step'] >= cfg.steps: return out/'best'
+    if (out/'best').exists() and last.exists() and torch.load(last, weights_only=True)['step'] >= cfg.steps: return out/'best', False
     train(cfg)
-    return out/'best'
+    return out/'best', True
 
 # %% ../nbs/10_pipeline.ipynb #252a70f0
-def stage_eval(job:ShapesJob, name:str, ckpt:Path, trunk:Path, evaluator:Path)->dict:
-    "Metrics of `ckpt` on shapes_test (cached in `eval/{name}.metrics.json`)."
+def stage_eval(job:ShapesJob, name:str, ckpt:Path, trunk:Path, evaluator:Path)->tuple:
+    "Metrics of `ckpt` on shapes_test (cached in `eval/{name}.metrics.json`), and whether it computed them."
     out = job.out/'eval'
     f = out/f'{name}.metrics.json'
-    if f.exists(): return json.loads(f.read_text())['metrics']
+    if f.exists(): return json.loads(f.read_text())['metrics'], False
     ev = evaluate(load_captioner(ckpt), 'shapes_test', job.k, job.max_len, registry=job.registry,
                   clip=Scorer(load_clip(trunk), w=2.5), pacs=Scorer(load_clip(evaluator), w=2.0))
     save_evaluation(ev, out, name, checkpoint=str(ckpt))
-    return ev['metrics']
+    return ev['metrics'], True
 
 COLUMNS = [('PAC-S', 'reward (PAC-S)', 1), ('RefPAC-S', 'RefPAC-S', 1), ('CLIP-S', 'CLIP-S (trunk)', 1), ('CIDEr', 'CIDEr', 1),
            ('BLEU-4', 'B-4', 1), ('precision', 'truth prec.', 1), ('recall', 'truth rec.', 1), ('grammatical', '% gram.', 1),
@@ -149,18 +154,27 @@ def write_report(job:ShapesJob, rows:dict, seconds:dict)->Path:
     return report
 
 # %% ../nbs/10_pipeline.ipynb #7a65b387
+def job_threads(job:ShapesJob)->int:
+    "Torch threads for the job: `job.threads`, or one per core this process may use, less one per loader worker (at least 1)."
+    return job.threads or max(1, len(os.sched_getaffinity(0)) - job.workers)
+
 def run_shapes(job:ShapesJob=None)->Path:
-    "The whole shapes run, stage by stage; returns the report's path."
+    "The whole shapes run, stage by stage; returns the report's path. Stage times add up across resumed calls."
     job = job or ShapesJob(); job.out.mkdir(parents=True, exist_ok=True)
-    seconds, t = {}, time.time()
-    def lap(name):
-        nonlocal t; seconds[name] = time.time() - t; t = time.time()
-    stage_data(job); lap('data')
-    trunk, evaluator = stage_clips(job); lap('CLIPs')
-    xe = stage_train(xe_cfg(job, trunk)); lap('XE')
-    ft = stage_train(ft_cfg(job, evaluator)); lap(job.baseline.upper())
-    rows = {'XE': stage_eval(job, 'xe', xe, trunk, evaluator), job.baseline.upper(): stage_eval(job, job.baseline, ft, trunk, evaluator)}
-    lap('evaluation')
+    torch.set_num_threads(job_threads(job))
+    f = job.out/'seconds.json'
+    seconds = json.loads(f.read_text()) if f.exists() else {}
+    def timed(name, stage, *args):
+        "Run a stage, adding its time to `seconds[name]` when it did work (a stage found done adds nothing)."
+        t = time.time(); *out, ran = stage(*args)
+        if ran: seconds[name] = round(seconds.get(name, 0) + time.time() - t, 1); f.write_text(json.dumps(seconds))
+        return out[0] if len(out) == 1 else out
+    timed('data', stage_data, job)
+    trunk, evaluator = timed('CLIPs', stage_clips, job)
+    xe = timed('XE', stage_train, xe_cfg(job, trunk))
+    ft = timed(job.baseline.upper(), stage_train, ft_cfg(job, evaluator))
+    rows = {'XE': timed('evaluation XE', stage_eval, job, 'xe', xe, trunk, evaluator),
+            job.baseline.upper(): timed(f'evaluation {job.baseline.upper()}', stage_eval, job, job.baseline, ft, trunk, evaluator)}
     report = write_report(job, rows, seconds)
     print(report.read_text())
     return report

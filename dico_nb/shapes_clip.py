@@ -20,7 +20,7 @@ from .reward import PREFIX, Scorer, make_clip, load_clip, save_clip, encode_text
 __all__ = ['CANDIDATE_KINDS', 'PERTURB_KINDS', 'HACKS', 'shapes_clip_arch', 'perturb', 'negative_caption', 'contrastive_loss',
            'load_shapes_split', 'train_clip', 'truth_score', 'kendall_tau', 'candidate_set', 'metric_scores',
            'correlation_rows', 'shapes_clip_study', 'captioner_captions', 'judgment_set', 'judge', 'list_caption',
-           'hack_pair', 'hackability']
+           'hack_pair', 'hackability', 'judgment_study']
 
 # %% ../nbs/04b_shapes_clip.ipynb #34b41653
 def shapes_clip_arch(image_size:int=64,  # input side
@@ -127,13 +127,15 @@ def truth_score(c)->float:
     f1 = 2 * c.precision * c.recall / (c.precision + c.recall) if c.precision + c.recall else 0.
     return f1 * (1. if c.grammatical else .5) * (1 - c.rep_rate)
 
-def kendall_tau(x, y)->float:
-    "Kendall's tau-b of two equally long sequences (ties handled as scipy's default)."
+def kendall_tau(x, y,             # two equally long sequences
+                block:int=1024)->float: # rows of the pair matrix at a time (memory: block x n)
+    "Kendall's tau-b of `x` and `y` (ties handled as scipy's default)."
     x, y = torch.as_tensor(x, dtype=torch.float64), torch.as_tensor(y, dtype=torch.float64)
-    dx, dy = torch.sign(x[:, None] - x[None]), torch.sign(y[:, None] - y[None])   # [n, n]
-    iu = torch.triu_indices(len(x), len(x), 1)
-    dx, dy = dx[iu[0], iu[1]], dy[iu[0], iu[1]]
-    return ((dx * dy).sum() / ((dx != 0).sum() * (dy != 0).sum()).sqrt()).item()
+    s = nx = ny = 0.
+    for o in range(0, len(x), block):
+        dx, dy = torch.sign(x[o:o + block, None] - x[None]), torch.sign(y[o:o + block, None] - y[None])  # [b, n]
+        s += (dx * dy).sum().item(); nx += (dx != 0).sum().item(); ny += (dy != 0).sum().item()
+    return s / math.sqrt(nx * ny) if nx * ny else float('nan')  # (each pair counted twice in each sum); nan for a constant side, as scipy
 
 # %% ../nbs/04b_shapes_clip.ipynb #5c0d68ec
 CANDIDATE_KINDS = ('true', 'true', 'near miss', 'other image', 'word soup', 'repetition')
@@ -328,3 +330,37 @@ def hackability(split:dict,        # `load_shapes_split` output
                          original_wins=round(100 * (a > b).float().mean().item(), 1),
                          truth_original=round(truth(0), 3), truth_variant=round(truth(1), 3)))
     return rows
+
+# %% ../nbs/04b_shapes_clip.ipynb #8c9e7e0e
+def judgment_study(data_dir:Path,       # the main job's `data_dir` (shards, registry, `models/`)
+                   captioners:dict,     # name -> captioner checkpoint directory
+                   results:Path,        # where `shapes_judgment.json` and `.md` go
+                   n:int=500,           # test images
+                   seed:int=0):
+    "Correlation with the checker's truth of every metric on the judgment set, and the evaluator's hackability."
+    from dico_nb.model import Captioner
+    data_dir, results = Path(data_dir), Path(results); results.mkdir(parents=True, exist_ok=True)
+    reg = data_dir/'registry.json'
+    test, train = load_shapes_split('shapes_test', registry=reg), load_shapes_split('shapes_train', registry=reg)
+    evaluator = Scorer(load_clip(data_dir/'models'/'shapes_evaluator.pth'), w=2.0)
+    trunk = Scorer(load_clip(data_dir/'models'/'shapes_trunk.pth'), w=2.5)
+    t0 = time.time()
+    cands = judgment_set(test, {k: Captioner.from_pretrained(p) for k, p in captioners.items()}, n, seed)
+    scores = judge(cands, test, evaluator, trunk, train['refs'])
+    truth = [c['truth'] for c in cands]
+    sources = sorted({c['source'] for c in cands})
+    rows = [dict(metric=k, tau=round(100 * kendall_tau(v, truth), 1)) for k, v in scores.items()]
+    by_source = {s: dict(n=sum(c['source'] == s for c in cands), truth=round(sum(c['truth'] for c in cands if c['source'] == s) /
+                 max(1, sum(c['source'] == s for c in cands)), 3), **{k: round(float(v[[c['source'] == s for c in cands]].mean()), 3)
+                 for k, v in scores.items()}) for s in sources}
+    hack = hackability(test, evaluator, n, seed)
+    info = dict(images=n, candidates=len(cands), captioners={k: str(p) for k, p in captioners.items()}, seconds=round(time.time() - t0, 1))
+    (results/'shapes_judgment.json').write_text(json.dumps(dict(info=info, rows=rows, by_source=by_source, hack=hack), indent=1))
+    md = [f"{len(cands):,} candidates over {n} test images.", '', '| metric | Kendall tau-b x100 with the truth |', '|---|---:|']
+    md += [f"| {r['metric']} | {r['tau']} |" for r in rows]
+    md += ['', '| source | candidates | truth | ' + ' | '.join(scores) + ' |', '|---|---:|---:|' + '---:|' * len(scores)]
+    md += [f"| {s} | {v['n']} | {v['truth']} | " + ' | '.join(str(v[k]) for k in scores) + ' |' for s, v in by_source.items()]
+    md += ['', '| hack | images | evaluator: original | variant | % original wins | truth: original | variant |', '|---|---:|---:|---:|---:|---:|---:|']
+    md += [f"| {h['hack']} | {h['images']} | {h['original']} | {h['variant']} | {h['original_wins']} | {h['truth_original']} | {h['truth_variant']} |" for h in hack]
+    (results/'shapes_judgment.md').write_text('\n'.join(md) + '\n')
+    return dict(info=info, rows=rows, by_source=by_source, hack=hack)

@@ -1,0 +1,15 @@
+#!/usr/bin/env python
+"How well the shapes evaluator judges (see `nbs/04b_shapes_clip.ipynb`): a judgment set of captioners' captions scored by the checker and by every metric, and the evaluator's hackability."
+#   python scripts/shapes_judgment.py --xe_early runs/shapes-seed0/xe_early/best --xe_late runs/shapes-seed0/xe/best
+from fastcore.script import call_parse
+from dico_nb.shapes_clip import judgment_study
+
+@call_parse
+def main(xe_early:str,                # an early XE checkpoint (a weak captioner)
+         xe_late:str,                 # the final XE checkpoint
+         data_dir:str='data',         # the main job's data folder (shards, registry, models/)
+         results:str='nbs/results',   # where shapes_judgment.json / .md go
+         n:int=500,                   # test images
+         seed:int=0):
+    out = judgment_study(data_dir, {'XE early': xe_early, 'XE late': xe_late}, results, n, seed)
+    print(open(f"{results}/shapes_judgment.md").read())
