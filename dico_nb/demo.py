@@ -15,9 +15,12 @@ from .losses import loser_weights
 from .evaluate import model_transform, load_captioner
 
 # %% auto #0
-__all__ = ['caption_images', 'caption_files', 'beams_html', 'demo']
+__all__ = ['caption_images', 'caption_files', 'beams_text', 'beams_html', 'demo']
 
 # %% ../nbs/08_demo.ipynb #11485bfc
+def _check_beams(k):
+    if not isinstance(k, int) or k < 1: raise ValueError(f"k (the number of beams) must be a positive integer, got {k!r}")
+
 @torch.no_grad()
 def caption_images(model,              # a `Captioner`
                    images:list,        # PIL images
@@ -26,6 +29,7 @@ def caption_images(model,              # a `Captioner`
                    scorer=None,        # a `Scorer` (reward); None: no rewards
                    tau:float=300.):    # DiCO's loser-weight temperature
     "Per image: its `k` beams (caption, log-prob, reward, loser weight), best first, and DiCO's `winner`."
+    _check_beams(k)
     model.eval(); tf, tok = model_transform(model), Tokenizer()
     x = torch.stack([tf(im) for im in images])                                        # [B, 3, H, W]
     beams = beam_search(model, model.encode(pixels=x), k, max_len)
@@ -45,9 +49,18 @@ def caption_files(checkpoint:Path,     # a captioner directory (ours or the rele
                   reward:Path=None):   # a reward CLIP checkpoint (PAC-S format), for rewards and DiCO's winner
     "`caption_images` for image files, reading each with the data pipeline's checks."
     from dico_nb.reward import load_clip, Scorer
+    _check_beams(k)   # before anything is loaded
     model = load_captioner(checkpoint)
     scorer = Scorer(load_clip(reward), w=2.0) if reward else None
     return caption_images(model, [load_image(str(p), str(p)) for p in paths], k, max_len, scorer)
+
+def beams_text(path,                 # the image's name, first on each line
+               res:dict,             # one image's result of `caption_images`
+               all_beams:bool=False): # every beam, or only the best
+    "Lines `path<TAB>caption (log-prob, reward)` of an image's beams, DiCO's winner starred (`scripts/caption.py` prints them)."
+    beams = res['beams'] if all_beams else res['beams'][:1]
+    return [f"{path}\t{'*' if j == res['winner'] else ' '} {b['caption']}\t(log-prob {b['logprob']:.2f}"
+            + ('' if b['reward'] is None else f"  reward {b['reward']:.3f}") + ')' for j, b in enumerate(beams)]
 
 # %% ../nbs/08_demo.ipynb #9e852b12
 def beams_html(res:dict)->str:

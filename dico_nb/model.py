@@ -99,7 +99,8 @@ def read_state_dict(path:Path)->dict:
     if not path.exists(): raise FileNotFoundError(f"checkpoint not found: {path}")
     if path.suffix == '.safetensors':
         from safetensors.torch import load_file
-        sd = load_file(str(path))
+        try: sd = load_file(str(path))
+        except Exception as e: raise CheckpointError(f"{path}: not a readable safetensors file ({type(e).__name__}: {e})") from None
     else:
         try: sd = torch.load(path, map_location='cpu', weights_only=True)
         except Exception as e: raise CheckpointError(f"{path}: not a weights-only torch checkpoint ({type(e).__name__}: {e})") from None
@@ -511,11 +512,13 @@ def from_pretrained(cls:Captioner, path, # a directory (`save_pretrained`'s or a
                     cache_dir=None): # huggingface_hub cache for Hub ids (default: its own)
     "Load a captioner from `path` (our format or the reference's HF `VisionEncoderDecoderModel`), local or on the Hub."
     path = resolve_checkpoint(path, cache_dir)
-    meta = json.loads((path/'config.json').read_text())
+    try: meta = json.loads((path/'config.json').read_text())
+    except FileNotFoundError: raise FileNotFoundError(f"{path}/config.json not found: {path} is not a captioner directory") from None
+    except ValueError as e: raise CheckpointError(f"{path}/config.json is not valid JSON ({e})") from None
     if meta.get('model_type') == 'vision-encoder-decoder': return load_reference(path)
     if meta.get('format') != 'dico_nb': raise ValueError(f'{path}/config.json is neither a dico_nb nor a reference checkpoint')
     model = cls(CaptionerConfig(**meta['config']), load_trunk=False)
-    sd, own = load_file(str(path/'model.safetensors')), model.state_dict()
+    sd, own = read_state_dict(path/'model.safetensors'), model.state_dict()
     missing, unexpected = [k for k in own if k not in sd], [k for k in sd if k not in own]
     if missing or unexpected: raise ValueError(f'checkpoint does not match the model.\n missing {missing}\n unexpected {unexpected}')
     model.load_state_dict(sd)

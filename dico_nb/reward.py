@@ -56,9 +56,10 @@ def load_clip(checkpoint:Path=None,  # a PAC-S / CLIP weights file (pickle or sa
               pretrained:str=None):  # or: an open_clip pretrained tag / file, with no `checkpoint`
     "A CLIP in eval mode from a published PAC-S checkpoint, a local weights file, or an open_clip tag."
     if checkpoint is None: return make_clip(arch or 'ViT-B-32-quickgelu', pretrained)
+    if not Path(checkpoint).exists(): raise FileNotFoundError(f"CLIP checkpoint not found: {checkpoint}")
     side = Path(str(checkpoint) + '.json')  # our own checkpoints carry their architecture beside them
     arch = arch or PACS_ARCHS.get(Path(checkpoint).name) or (json.loads(side.read_text())['arch'] if side.exists() else None)
-    if arch is None: raise ValueError(f"cannot tell the architecture of {checkpoint}: pass `arch` (known files: {list(PACS_ARCHS)})")
+    if arch is None: raise ValueError(f"cannot tell the architecture of {checkpoint}: pass `arch`, or write {side.name} beside it (known files: {list(PACS_ARCHS)})")
     return load_state_strict(make_clip(arch), read_state_dict(checkpoint), str(checkpoint)).eval()
 
 # %% ../nbs/04_reward.ipynb #2311e5c7

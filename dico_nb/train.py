@@ -4,7 +4,7 @@
 
 # %% ../nbs/06_train.ipynb #ad569278
 from __future__ import annotations
-import contextlib, copy, itertools, json, os, random, shutil, tarfile, time
+import contextlib, copy, hashlib, itertools, json, os, random, shutil, tarfile, time, warnings
 from dataclasses import dataclass, asdict
 from pathlib import Path
 
@@ -14,7 +14,7 @@ import torch.nn.functional as F
 import torch.distributed as dist
 from tqdm.auto import tqdm
 
-from .data import CaptionLoader, Tokenizer, dataset_spec, split_references
+from .data import CaptionLoader, Tokenizer, Tally, DataError, dataset_spec, split_references
 from .model import Captioner, CaptionerConfig
 from .decoding import beam_search
 from .losses import dico_loss, scst_loss, CiderD
@@ -23,11 +23,12 @@ from .evaluate import evaluate, simple_tokenize, model_transform
 from .features import FeatureCache
 
 # %% auto #0
-__all__ = ['CHOICES', 'STEPS', 'TrainConfig', 'dico_config', 'scst_config', 'setup_distributed', 'Objective', 'trunk_features',
-           'xe_step', 'eval_mode', 'policy_context', 'candidates', 'policy_logprobs', 'reference_logprobs', 'dico_step',
-           'scst_step', 'ClipReward', 'CiderReward', 'validate', 'validation_reports', 'rng_state', 'set_rng_state',
-           'save_atomic', 'load_checkpoint', 'save_model_atomic', 'make_policy', 'make_reference', 'lr_factor',
-           'flat_numbers', 'trackers', 'Run', 'clip_gradients', 'train', 'config_cli']
+__all__ = ['CHOICES', 'STEPS', 'RESUME_SAFE', 'TrainConfig', 'dico_config', 'scst_config', 'setup_distributed', 'Objective',
+           'trunk_features', 'xe_step', 'eval_mode', 'policy_context', 'candidates', 'policy_logprobs',
+           'reference_logprobs', 'dico_step', 'scst_step', 'ClipReward', 'CiderReward', 'validate',
+           'validation_reports', 'rng_state', 'set_rng_state', 'checksum', 'save_atomic', 'load_checkpoint',
+           'recover_swap', 'save_model_atomic', 'make_policy', 'make_reference', 'lr_factor', 'flat_numbers',
+           'trackers', 'Run', 'config_changes', 'check_resume', 'clip_gradients', 'postfix', 'train', 'config_cli']
 
 # %% ../nbs/06_train.ipynb #1a4784ec
 CHOICES = dict(mode=('xe', 'dico', 'scst'), optimizer=('adamw', 'adam'), schedule=('warmup', 'constant'),
@@ -70,7 +71,7 @@ class TrainConfig:
     select: str = 'CIDEr-fast'      # validation metric that picks the best checkpoint ('RefPAC-S' for DiCO)
     log_every: int = 10             # steps between progress-bar / log updates
     ckpt_every: int = 100           # steps between resumable checkpoints
-    max_bad_steps: int = 10         # stop after this many non-finite losses in a row
+    max_bad_steps: int = 10         # stop after this many steps in a row with a non-finite loss or gradient
     seed: int = 0                   # everything random: init, data order, dropout
     workers: int = 2                # DataLoader workers per rank
     shuffle: int = 2000             # shuffle buffer of the training stream
@@ -78,6 +79,7 @@ class TrainConfig:
     features: str = ''              # trunk-feature cache of `data` (scripts/cache_features.py): read instead of running the trunk
     tensorboard: bool = False       # also log to TensorBoard (`out_dir/tb`; needs the tensorboard package)
     wandb: str = ''                 # also log to this Weights & Biases project (needs the wandb package)
+    override: str = ''              # resuming: settings that may differ from the checkpoint's, comma-separated ('lr,steps')
 
     def __post_init__(self):
         for name, allowed in CHOICES.items():
@@ -86,6 +88,13 @@ class TrainConfig:
         for name in ('steps', 'batch_size', 'grad_accum', 'k', 'max_len'):
             if not isinstance(getattr(self, name), int) or getattr(self, name) < 1:
                 raise ValueError(f"TrainConfig.{name} must be a positive integer, got {getattr(self, name)!r}")
+        unknown = [s for s in self.overrides if s not in self.__dataclass_fields__]
+        if unknown: raise ValueError(f"TrainConfig.override names unknown settings: {', '.join(unknown)}")
+
+    @property
+    def overrides(self)->list:
+        "The settings listed in `override`."
+        return [s.strip() for s in self.override.split(',') if s.strip()]
 
 def dico_config(**kw)->TrainConfig:
     "The reference's DiCO fine-tuning recipe (lr 1e-6 constant, Adam, batch 8, validation every 1770 steps, best by RefPAC-S), overridable."
@@ -220,21 +229,63 @@ def set_rng_state(st:dict):
     random.setstate(st['python']); torch.set_rng_state(st['torch'])
     if 'cuda' in st and torch.cuda.is_available(): torch.cuda.set_rng_state_all(st['cuda'])
 
-def save_atomic(obj, path:Path):
-    "`torch.save` to a temporary file, then rename over `path`."
+def checksum(obj, h=None)->str:
+    "sha256 of every tensor (dtype, shape, bytes) and plain value of `obj` (nested dicts, lists, tuples), in order."
+    top, h = h is None, h or hashlib.sha256()
+    if torch.is_tensor(obj):
+        t = obj.detach().cpu().contiguous()
+        h.update(f"T{t.dtype}{tuple(t.shape)}".encode()); h.update(t.reshape(-1).view(torch.uint8).numpy())
+    elif isinstance(obj, dict):
+        h.update(f"D{len(obj)}".encode())
+        for k, v in obj.items(): h.update(f"K{k!r}".encode()); checksum(v, h)
+    elif isinstance(obj, (list, tuple)):
+        h.update(f"L{len(obj)}".encode())
+        for v in obj: checksum(v, h)
+    else: h.update(f"V{obj!r}".encode())
+    return h.hexdigest() if top else None
+
+def save_atomic(obj:dict, # the checkpoint: tensors and plain values
+                path:Path):
+    "`torch.save` `obj` and its `checksum` to a temporary file, flushed, then renamed over `path`; on failure the temporary file is removed."
     path = Path(path); tmp = path.with_name(path.name + '.tmp')
-    torch.save(obj, tmp); os.replace(tmp, path)
+    try:
+        with open(tmp, 'wb') as f:
+            torch.save({**obj, 'sha256': checksum(obj)}, f); f.flush(); os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException as e:
+        tmp.unlink(missing_ok=True)
+        if not isinstance(e, Exception): raise
+        raise OSError(f"could not write {path} ({type(e).__name__}: {e}; a full disk?); "
+                      f"{'the previous ' + path.name + ' is unchanged' if path.exists() else 'nothing was written'}") from e
 
 def load_checkpoint(path:Path)->dict:
-    "A checkpoint written by the loop (no code is unpickled)."
-    return torch.load(path, map_location='cpu', weights_only=True)
+    "A checkpoint written by `save_atomic` (no code is unpickled), its checksum verified."
+    path = Path(path)
+    try: ck = torch.load(path, map_location='cpu', weights_only=True)
+    except Exception as e: raise ValueError(f"{path}: not a readable checkpoint ({type(e).__name__}: {e})") from None
+    stored = ck.pop('sha256', None) if isinstance(ck, dict) else None
+    if stored is None: warnings.warn(f"{path} has no checksum (written by an older dico_nb?): it cannot be verified")
+    elif checksum(ck) != stored:
+        raise ValueError(f"{path}: checksum mismatch: its contents changed after it was written (a damaged or edited file); "
+                         f"it cannot be trusted: restore a copy, or delete it to start the run afresh")
+    return ck
+
 
 # %% ../nbs/06_train.ipynb #780b7535
+def recover_swap(path:Path)->str:
+    "Finish or undo a `save_model_atomic` of `path` that was interrupted; says what it did ('' if nothing)."
+    path = Path(path); tmp, old = path.with_name(path.name + '.tmp'), path.with_name(path.name + '.old')
+    if old.exists() and not path.exists():   # killed between the two renames: `tmp` was complete
+        if tmp.exists(): os.replace(tmp, path); shutil.rmtree(old); return f"{path}: finished an interrupted switch ({tmp.name} -> {path.name})"
+        os.replace(old, path); return f"{path}: restored from {old.name}"
+    done = [p.name for p in (tmp, old) if p.exists()]
+    for p in (tmp, old): shutil.rmtree(p, ignore_errors=True)
+    return f"{path}: removed the leftover {' and '.join(done)}" if done else ''
+
 def save_model_atomic(model:Captioner, path:Path):
-    "`save_pretrained` into a fresh directory, then swap it in for `path`."
-    path = Path(path); tmp = path.with_name(path.name + '.tmp')
-    shutil.rmtree(tmp, ignore_errors=True); model.save_pretrained(tmp)
-    old = path.with_name(path.name + '.old')
+    "`save_pretrained` into a fresh directory, then swap it in for `path` (an interrupted swap is resolved first)."
+    path = Path(path); tmp, old = path.with_name(path.name + '.tmp'), path.with_name(path.name + '.old')
+    recover_swap(path); model.save_pretrained(tmp)
     if path.exists(): os.replace(path, old)
     os.replace(tmp, path); shutil.rmtree(old, ignore_errors=True)
 
@@ -293,7 +344,11 @@ class Run:
         self.rank, self.world, self.device = setup_distributed()
         self.out = Path(cfg.out_dir)
         reg = cfg.registry or None
-        self.val_spec = dataset_spec(cfg.val_data, reg)
+        self.val_spec, self.data_spec = dataset_spec(cfg.val_data, reg), dataset_spec(cfg.data, reg)
+        need = 'xe' if cfg.mode == 'xe' else 'dict'
+        if self.data_spec['layout'] != need:
+            raise ValueError(f"data={cfg.data!r} is a {self.data_spec['layout']!r}-layout split, but {cfg.mode} training needs a {need!r} one: "
+                             + ("one caption per sample, such as coco_train_xe" if need == 'xe' else "all references of an image per sample, such as coco_train"))
         reports = validation_reports(self.val_spec, bool(cfg.reward))
         if cfg.select not in reports:
             raise ValueError(f"select={cfg.select!r}, but validation on {cfg.val_data} reports only {', '.join(sorted(reports))}"
@@ -318,6 +373,7 @@ class Run:
         self.sched = torch.optim.lr_scheduler.LambdaLR(self.opt, lr_factor(cfg))
         self.scaler = torch.amp.GradScaler('cuda', enabled=cfg.amp == 'fp16' and self.device.type == 'cuda')
         self.step, self.batches, self.best, self.bad, self.log_lines = 0, 0, None, 0, 0
+        self.tally, self.saved_step = Tally(), None   # the training data's defects; the step `last.pt` holds
 
     @property
     def main(self)->bool: return self.rank == 0
@@ -328,36 +384,98 @@ class Run:
         return torch.autocast('cuda', dtype=torch.bfloat16 if self.cfg.amp == 'bf16' else torch.float16)
 
     def loader(self):
-        "The training stream, positioned after the batches already consumed."
-        return iter(CaptionLoader(self.cfg.data, self.cfg.batch_size, self.transform, train=True, workers=self.cfg.workers,
+        "The training stream, positioned after the batches already consumed (read through `stream`)."
+        return self.stream(CaptionLoader(self.cfg.data, self.cfg.batch_size, self.transform, train=True, workers=self.cfg.workers,
                                   shuffle=self.cfg.shuffle, seed=self.cfg.seed, start_batch=self.batches,
                                   handler='skip', registry=self.cfg.registry or None))
 
-# %% ../nbs/06_train.ipynb #8176a787
+# %% ../nbs/06_train.ipynb #4c1116ee
 from fastcore.basics import patch
 
 @patch
+def stream(self:Run, loader:CaptionLoader, # an endless training stream (`train=True`, `handler='skip'`)
+           patience:int=1000):             # defective samples in a row, without a good one, before giving up
+    "The non-empty batches of `loader`, every batch counted in `batches` and every defect in `tally`; stops when nothing is readable."
+    names = sorted(Path(u).name for u in loader.spec['urls'])
+    unreadable, streak, good = set(), 0, False
+    for b in loader.dl:
+        self.batches += 1
+        issues = b.pop('issues'); self.tally.update(issues)
+        unreadable |= {where.split('/')[0] for where, reason, _ in issues if reason == 'shard unreadable'}
+        if b['keys']: good, streak = True, 0; yield b; continue
+        streak += sum(fatal for *_, fatal in issues)
+        if not good and unreadable >= set(names):
+            raise DataError(f"training data {loader.spec['name']}", f"none of its {len(names)} shards can be read",
+                            f"{', '.join(names)} in {Path(loader.spec['urls'][0]).parent}")
+        if streak >= patience:
+            raise DataError(f"training data {loader.spec['name']}", f"no usable sample in the last {streak} read",
+                            self.tally.report().replace('\n', '; '))
+
+# %% ../nbs/06_train.ipynb #8176a787
+RESUME_SAFE = ('out_dir', 'log_every', 'ckpt_every', 'eval_every', 'max_bad_steps', 'tensorboard', 'wandb', 'override')  # may change on resume
+
+def config_changes(saved:dict,         # the configuration a checkpoint was written with
+                   cfg:TrainConfig)->dict:
+    "`{setting: (saved, now)}` of the settings that differ from `saved` and alter the run (all but `RESUME_SAFE`)."
+    now = json.loads(json.dumps(asdict(cfg)))   # as the checkpoint stored it (tuples become lists)
+    return {k: (saved[k], v) for k, v in now.items() if k not in RESUME_SAFE and k in saved and saved[k] != v}
+
+def check_resume(cfg:TrainConfig, ck:dict, path:Path)->dict:
+    "The changes `cfg` makes to checkpoint `ck`'s settings; raises naming those `cfg.override` does not list."
+    if 'config' not in ck: return {}
+    changed = config_changes(json.loads(ck['config']), cfg)
+    refused = [k for k in changed if k not in cfg.overrides]
+    if refused:
+        raise ValueError(f"{path} was written with other settings: "
+                         + '; '.join(f"{k} was {changed[k][0]!r}, now {changed[k][1]!r}" for k in refused)
+                         + f". Resume with the checkpoint's values, list the settings to change (--override {','.join(refused)}), "
+                         "or start afresh in another out_dir")
+    return changed
+
+# %% ../nbs/06_train.ipynb #cce10cef
+@patch
 def save(self:Run):
-    "Write `last.pt` (resumable state) atomically."
+    "Write `last.pt` (resumable state) atomically, unless the policy's weights are not all finite."
     if not self.main: return
+    path, sd = self.out/'last.pt', self.policy.state_dict()
+    bad = [k for k, v in sd.items() if v.is_floating_point() and not bool(torch.isfinite(v).all())]
+    if bad: raise RuntimeError(f"not writing {path}: {len(bad)} of {len(sd)} policy tensors are not finite (e.g. {', '.join(bad[:3])}); "
+                               f"it keeps step {self.saved_step}")
     save_atomic(dict(step=self.step, batches=self.batches, best=self.best, bad=self.bad, log_lines=self.log_lines,
-                     policy=self.policy.state_dict(), opt=self.opt.state_dict(), sched=self.sched.state_dict(),
-                     scaler=self.scaler.state_dict(), rng=rng_state(), config=json.dumps(asdict(self.cfg))), self.out/'last.pt')
+                     policy=sd, opt=self.opt.state_dict(), sched=self.sched.state_dict(), scaler=self.scaler.state_dict(),
+                     rng=rng_state(), config=json.dumps(asdict(self.cfg)),
+                     data=dict(skipped=dict(self.tally.skipped), noted=dict(self.tally.noted), where=self.tally.where)), path)
+    self.saved_step = self.step
 
 @patch
-def resume(self:Run)->bool:
-    "Continue from `last.pt` if there is one."
+def resume(self:Run, ck:dict=None)->bool: # `ck`: `last.pt`, if already loaded
+    "Continue from `last.pt` if there is one, after `check_resume`; overridden settings apply from here on."
     path, log = self.out/'last.pt', self.out/'log.jsonl'
-    if not path.exists():  # a fresh run, or one that died before its first checkpoint: its log starts afresh
+    if ck is None and not path.exists():  # a fresh run, or one that died before its first checkpoint: its log starts afresh
         if self.main and log.exists(): log.unlink()
         return False
-    ck = load_checkpoint(path)
-    self.policy.load_state_dict(ck['policy']); self.opt.load_state_dict(ck['opt'])
+    ck = ck if ck is not None else load_checkpoint(path)
+    changed = check_resume(self.cfg, ck, path)
+    try: self.policy.load_state_dict(ck['policy'])
+    except RuntimeError as e: raise ValueError(f"{path} does not fit the configured model: {e}") from None
+    fresh = [{k: v for k, v in g.items() if k != 'params'} for g in self.opt.param_groups]  # the new settings
+    self.opt.load_state_dict(ck['opt'])
     self.sched.load_state_dict(ck['sched']); self.scaler.load_state_dict(ck['scaler']); set_rng_state(ck['rng'])
+    if changed:  # optimiser and schedule settings from the new config; their state (moments, step) from the checkpoint
+        for g, h in zip(self.opt.param_groups, fresh): g.update(h)
+        self.sched.base_lrs = [g['initial_lr'] for g in self.opt.param_groups]
+        for g in self.opt.param_groups: g['lr'] = g['initial_lr'] * lr_factor(self.cfg)(self.sched.last_epoch)
+        self.sched._last_lr = [g['lr'] for g in self.opt.param_groups]
     self.step, self.batches, self.best, self.bad, self.log_lines = ck['step'], ck['batches'], ck['best'], ck['bad'], ck['log_lines']
+    d = ck.get('data', {})
+    self.tally.skipped.update(d.get('skipped', {})); self.tally.noted.update(d.get('noted', {})); self.tally.where.update(d.get('where', {}))
+    self.saved_step = self.step
     if self.main and log.exists():
         lines = log.read_text().splitlines(True)[:self.log_lines]
         log.write_text(''.join(lines))
+    if changed and self.main:
+        print(f"resuming {path} at step {self.step} with: " + ', '.join(f"{k} {a!r} -> {b!r}" for k, (a, b) in changed.items()))
+        self.log(step=self.step, resumed_with={k: [a, b] for k, (a, b) in changed.items()})
     return True
 
 @patch
@@ -377,11 +495,11 @@ def clip_gradients(params, max_norm:float)->torch.Tensor: # parameters; `max_nor
 
 @patch
 def train_step(self:Run, it)->dict:
-    "One optimiser step over `grad_accum` micro-batches; returns the averaged logs (or `skipped`)."
+    "One optimiser step over `grad_accum` micro-batches; returns the averaged logs, or why it was `skipped`."
     cfg, step_fn, logs, finite = self.cfg, STEPS[self.cfg.mode], {}, True
     self.policy.train()
     for i in range(cfg.grad_accum):
-        batch = next(it); self.batches += 1
+        batch = next(it)
         batch = {k: v.to(self.device) if torch.is_tensor(v) else v for k, v in batch.items()}
         sync = self.model.no_sync() if self.world > 1 and i < cfg.grad_accum - 1 else contextlib.nullcontext()
         with sync:
@@ -389,15 +507,23 @@ def train_step(self:Run, it)->dict:
             finite = finite and bool(torch.isfinite(loss))
             self.scaler.scale(loss / cfg.grad_accum).backward()
         for k, v in out.items(): logs[k] = logs.get(k, 0) + _scalar(v) / cfg.grad_accum
-    if not finite:
+    why = None if finite else 'loss'
+    if finite:
+        self.scaler.unscale_(self.opt)
+        norm = clip_gradients(self.policy.parameters(), cfg.clip_grad)
+        if bool(torch.isfinite(norm)): logs['grad_norm'] = _scalar(norm)
+        else: why = 'gradient'; self.scaler.update()   # (with fp16 loss scaling, a smaller scale next time)
+    if why:
         self.opt.zero_grad(set_to_none=True); self.bad += 1
         if self.bad >= cfg.max_bad_steps:
-            raise RuntimeError(f"{self.bad} non-finite losses in a row (last at step {self.step}): stopping; "
-                               f"lower the learning rate or check the data, then resume from {self.out/'last.pt'}")
-        return dict(skipped=True)
+            last = self.out/'last.pt'
+            advice = (f"{last} (step {self.saved_step}) holds the last weights, all finite: resume from it" if self.saved_step is not None
+                      else "no checkpoint was written yet: start again")
+            raise RuntimeError(f"{self.bad} steps in a row with a non-finite loss or gradient (the last at step {self.step + 1}: "
+                               f"non-finite {why}): stopping. None of them was applied; {advice} with a lower learning rate "
+                               f"(--lr with --override lr) or after checking the data")
+        return dict(skipped=f'non-finite {why}')
     self.bad = 0
-    self.scaler.unscale_(self.opt)
-    logs['grad_norm'] = _scalar(clip_gradients(self.policy.parameters(), cfg.clip_grad))
     self.scaler.step(self.opt); self.scaler.update(); self.opt.zero_grad(set_to_none=True); self.sched.step()
     return logs
 
@@ -412,26 +538,35 @@ def validation(self:Run):
         self.best = v; save_model_atomic(self.policy, self.out/'best')
     return m
 
+def postfix(row:dict)->dict:
+    "What the progress bar shows of a log row: loss, reward, margin, a skipped step, and the training samples skipped so far (if any)."
+    return {k: v for k, v in row.items() if k in ('loss', 'reward', 'margin', 'skipped') or (k == 'data_skipped' and v)}
+
 def train(cfg:TrainConfig):
     "Run (or resume) training as configured; returns the `Run`."
+    last = Path(cfg.out_dir)/'last.pt'
+    ck = load_checkpoint(last) if last.exists() else None
+    if ck is not None: check_resume(cfg, ck, last)   # before anything is built or written
     run = Run(cfg)
     if run.main:
         run.out.mkdir(parents=True, exist_ok=True)
-        (run.out/'config.json').write_text(json.dumps(asdict(cfg), indent=1)); print(json.dumps(asdict(cfg)))
+        if fixed := recover_swap(run.out/'best'): print(fixed)
     if run.world > 1: dist.barrier()
-    resumed = run.resume()
-    it, t0 = run.loader(), time.time()
+    run.resume(ck)
+    if run.main: (run.out/'config.json').write_text(json.dumps(asdict(cfg), indent=1)); print(json.dumps(asdict(cfg)))
+    it = run.loader()
     bar = tqdm(total=cfg.steps, initial=run.step, disable=not run.main, desc=cfg.mode)
     while run.step < cfg.steps:
         logs = run.train_step(it)
         run.step += 1; bar.update(1)
         if run.step % cfg.log_every == 0 or run.step == cfg.steps:
-            run.log(step=run.step, lr=run.sched.get_last_lr()[0], **logs)
-            bar.set_postfix({k: v for k, v in logs.items() if k in ('loss', 'reward', 'margin')})
+            row = dict(lr=run.sched.get_last_lr()[0], **logs, data_skipped=sum(run.tally.skipped.values()))
+            run.log(step=run.step, **row); bar.set_postfix(postfix(row))
         if cfg.eval_every and run.step % cfg.eval_every == 0 and run.step < cfg.steps: run.validation()
         if run.step % cfg.ckpt_every == 0 or run.step == cfg.steps: run.save()
     final = run.validation()
     if run.main and final is not None: print('validation:', json.dumps(final))
+    if run.main and len(run.tally): print(f"training data {cfg.data}, defects met (rank 0):\n{run.tally.report()}")
     bar.close()
     return run
 

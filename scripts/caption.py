@@ -1,7 +1,7 @@
 #!/usr/bin/env python
 "Caption image files with any checkpoint (ours, or the released DiCO checkpoint directory): the k beams, best first."
-from fastcore.script import call_parse, Param
-from dico_nb.demo import caption_files
+from fastcore.script import call_parse, Param, bool_arg
+from dico_nb.demo import caption_files, beams_text
 
 @call_parse
 def main(images:Param("image files", str, nargs='+'),
@@ -9,10 +9,6 @@ def main(images:Param("image files", str, nargs='+'),
          k:int=5,                                     # beams
          max_len:int=30,                              # longest caption, BOS included
          reward:str=None,                             # reward CLIP (PAC-S format): adds rewards and DiCO's winner (*)
-         all_beams:bool=False):                       # print every beam, not only the best
+         all_beams:Param("print every beam, not only the best (alone, or followed by true / false)", bool_arg, nargs='?', const=True)=False):
     for path, res in zip(images, caption_files(checkpoint, images, k, max_len, reward)):
-        beams = res['beams'] if all_beams else res['beams'][:1]
-        for j, b in enumerate(beams):
-            star = '*' if j == res['winner'] else ' '
-            extra = '' if b['reward'] is None else f"  reward {b['reward']:.3f}"
-            print(f"{path}\t{star} {b['caption']}\t(log-prob {b['logprob']:.2f}{extra})")
+        print('\n'.join(beams_text(path, res, all_beams)))
