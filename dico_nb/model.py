@@ -14,6 +14,7 @@ import torch, torch.nn as nn, torch.nn.functional as F
 from torch import Tensor
 from fastcore.basics import patch
 import open_clip
+from open_clip.modified_resnet import ModifiedResNet
 from open_clip.model import _build_vision_tower
 from safetensors.torch import save_file, load_file
 
@@ -70,14 +71,18 @@ ACTIVATIONS = {'gelu': F.gelu, 'gelu_new': partial(F.gelu, approximate='tanh'), 
 
 # %% ../nbs/02_model.ipynb #8c2a397b
 class Trunk(nn.Module):
-    "Frozen open_clip ViT returning its token features before `ln_post`."
-    def __init__(self, visual:nn.Module): # an open_clip `VisionTransformer`
+    "Frozen open_clip vision tower: a ViT's tokens before `ln_post`, or a ModifiedResNet's layer-3 + layer-4 grid."
+    def __init__(self, visual:nn.Module): # an open_clip `VisionTransformer` or `ModifiedResNet`
         super().__init__()
-        visual.ln_post, visual.proj = nn.Identity(), None  # the pooling head is not used
+        self.resnet = isinstance(visual, ModifiedResNet)
+        if self.resnet: visual.attnpool = None                 # the pooling heads are not used
+        else: visual.ln_post, visual.proj = nn.Identity(), None
         self.visual = visual.requires_grad_(False).eval()
 
     @property
-    def width(self) -> int: return self.visual.transformer.width
+    def width(self) -> int:
+        v = self.visual
+        return v.layer3[-1].conv3.out_channels + v.layer4[-1].conv3.out_channels if self.resnet else v.transformer.width
 
     def train(self, mode:bool=True): # ignored
         "Always stays in eval mode."
@@ -85,9 +90,13 @@ class Trunk(nn.Module):
 
     @torch.no_grad()
     def forward(self, pixels:Tensor) -> Tensor: # [B, 3, H, W] CLIP-normalised images
-        "Token features `[B, 1+N, W]` (class token first)."
+        "Token features `[B, 1+N, W]` (the class token, or for a ResNet the mean of its N cells, first)."
         v = self.visual
-        return v.transformer(v._embeds(pixels))  # [B, 1+N, W]
+        if not self.resnet: return v.transformer(v._embeds(pixels))              # [B, 1+N, W]
+        x3 = v.layer3(v.layer2(v.layer1(v.stem(pixels))))                        # [B, C3, h, w]
+        x4 = F.interpolate(v.layer4(x3), size=x3.shape[-2:], mode='nearest')      # [B, C4, h, w]
+        x = torch.cat([x3, x4], 1).flatten(2).transpose(1, 2)                    # [B, N, C3+C4]
+        return torch.cat([x.mean(1, keepdim=True), x], 1)
 
 # %% ../nbs/02_model.ipynb #524508b7
 class CheckpointError(ValueError):

@@ -13,7 +13,7 @@ import torch
 from .data import dataset_spec
 from .shapes import prepare_shapes
 from .reward import load_clip, Scorer
-from .shapes_clip import shapes_clip_arch, train_clip, load_shapes_split
+from .shapes_clip import shapes_clip_arch, shapes_resnet_arch, train_clip, load_shapes_split
 from .train import TrainConfig, dico_config, scst_config, train
 from .evaluate import evaluate, save_evaluation, table_header, table_row, load_captioner
 
@@ -32,7 +32,10 @@ class ShapesJob:
     runs_dir: str = 'runs'         # training runs and reports
     n_train: int = 20_000          # training images (5 references each)
     n_eval: int = 1000             # validation and test images each
-    clip_steps: int = 120          # steps of 256 images for each CLIP
+    clip_steps: int = 120          # evaluator CLIP: steps of 256 images (hard negatives of every kind)
+    trunk_steps: int = 480         # trunk CLIP (a ResNet at 96 px): steps of `trunk_batch` images, shape negatives
+    trunk_batch: int = 64          # trunk CLIP batch (smaller batches, more steps: better shape features for the same images)
+    trunk_lr: float = 2e-3         # trunk CLIP peak learning rate
     d_model: int = 128             # captioner width
     layers: int = 2                # encoder and decoder layers
     xe_steps: int = 1200           # XE steps of 64 captions
@@ -66,19 +69,21 @@ def stage_clips(job:ShapesJob)->tuple:
     "Paths of the trunk CLIP and the evaluator CLIP (trained when missing), and whether it trained any."
     models = Path(job.data_dir)/'models'
     trunk, evaluator = models/'shapes_trunk.pth', models/'shapes_evaluator.pth'
-    todo = [(p, hn, s) for p, hn, s in ((evaluator, True, 0), (trunk, False, 1)) if not p.exists()]
-    if todo:
-        split = load_shapes_split('shapes_train', registry=job.registry)
-        for path, hard, seed in todo:
-            print(f"training {path.name} ({job.clip_steps} steps, hard negatives: {hard})")
-            train_clip(split, shapes_clip_arch(), job.clip_steps, 256, hard_negatives=hard, seed=seed, out=path)
-    return trunk, evaluator, bool(todo)
+    todo = not (trunk.exists() and evaluator.exists())
+    if not evaluator.exists():
+        print(f"training {evaluator.name} ({job.clip_steps} steps of 256, hard negatives of every kind)")
+        train_clip(load_shapes_split('shapes_train', registry=job.registry), shapes_clip_arch(), job.clip_steps, 256, seed=0, out=evaluator)
+    if not trunk.exists():
+        print(f"training {trunk.name} ({job.trunk_steps} steps of {job.trunk_batch}, ResNet at 96 px, shape negatives)")
+        train_clip(load_shapes_split('shapes_train', image_size=96, registry=job.registry), shapes_resnet_arch(), job.trunk_steps,
+                   job.trunk_batch, job.trunk_lr, neg_kinds=('shape',), dedupe=True, seed=1, out=trunk)
+    return trunk, evaluator, todo
 
 # %% ../nbs/10_pipeline.ipynb #4db5ae0c
 def captioner_model(job:ShapesJob, trunk:Path)->dict:
     "`CaptionerConfig` fields of the shapes captioner."
     d = job.d_model
-    return dict(trunk=shapes_clip_arch(), trunk_pretrained=str(trunk), d_model=d, enc_layers=job.layers, enc_heads=d // 32,
+    return dict(trunk=shapes_resnet_arch(), trunk_pretrained=str(trunk), d_model=d, enc_layers=job.layers, enc_heads=d // 32,
                 enc_ffn=4 * d, enc_positions=80, dec_layers=job.layers, dec_heads=d // 32, dec_ffn=4 * d, dec_positions=40,
                 dropout=0.1)
 

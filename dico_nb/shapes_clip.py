@@ -17,10 +17,10 @@ from .shapes import check, sample_caption, noun_phrase, load_scenes, SHAPES, COL
 from .reward import PREFIX, Scorer, make_clip, load_clip, save_clip, encode_text, text_tokens
 
 # %% auto #0
-__all__ = ['CANDIDATE_KINDS', 'PERTURB_KINDS', 'HACKS', 'shapes_clip_arch', 'perturb', 'negative_caption', 'contrastive_loss',
-           'load_shapes_split', 'train_clip', 'truth_score', 'kendall_tau', 'candidate_set', 'metric_scores',
-           'correlation_rows', 'shapes_clip_study', 'captioner_captions', 'judgment_set', 'judge', 'list_caption',
-           'hack_pair', 'hackability', 'judgment_study']
+__all__ = ['CANDIDATE_KINDS', 'PERTURB_KINDS', 'HACKS', 'shapes_clip_arch', 'shapes_resnet_arch', 'perturb', 'negative_caption',
+           'contrastive_loss', 'load_shapes_split', 'train_clip', 'truth_score', 'kendall_tau', 'candidate_set',
+           'metric_scores', 'correlation_rows', 'shapes_clip_study', 'captioner_captions', 'judgment_set', 'judge',
+           'list_caption', 'hack_pair', 'hackability', 'judgment_study']
 
 # %% ../nbs/04b_shapes_clip.ipynb #34b41653
 def shapes_clip_arch(image_size:int=64,  # input side
@@ -29,9 +29,19 @@ def shapes_clip_arch(image_size:int=64,  # input side
                      text_width:int=128, text_layers:int=3, # text tower
                      context:int=32,     # text context (shapes captions are < 25 tokens with the prefix)
                      embed_dim:int=128): # joint embedding
-    "An open_clip `CLIP(**arch)` config for the shapes benchmark."
+    "An open_clip `CLIP(**arch)` config for the shapes benchmark (a ViT vision tower)."
     return dict(embed_dim=embed_dim, quick_gelu=False,
                 vision_cfg=dict(image_size=image_size, patch_size=patch, width=width, layers=layers, head_width=32),
+                text_cfg=dict(context_length=context, vocab_size=49408, width=text_width, heads=text_width // 32, layers=text_layers))
+
+def shapes_resnet_arch(image_size:int=96,  # input side: 96 px gives the ResNet a 3 x 3 final grid, the scenes' layout
+                       width:int=12,       # ResNet stem width (channels 4x..32x through the stages)
+                       text_width:int=128, text_layers:int=3, # text tower
+                       context:int=32,     # text context
+                       embed_dim:int=128): # joint embedding
+    "An open_clip `CLIP(**arch)` config with a ModifiedResNet vision tower (one block per stage), for the shapes trunk."
+    return dict(embed_dim=embed_dim, quick_gelu=False,
+                vision_cfg=dict(image_size=image_size, layers=[1, 1, 1, 1], width=width, head_width=32),
                 text_cfg=dict(context_length=context, vocab_size=49408, width=text_width, heads=text_width // 32, layers=text_layers))
 
 # %% ../nbs/04b_shapes_clip.ipynb #71b0368d
@@ -91,6 +101,8 @@ def train_clip(data,                    # training split: `load_shapes_split` ou
                batch_size:int=256,      # images per step
                lr:float=1e-3,           # AdamW peak learning rate (cosine decay, 5% warm-up)
                hard_negatives:bool=True,# add a near-miss caption of each image's scene
+               neg_kinds=('colour', 'shape', 'relation', 'count'), # the edits hard negatives are drawn from
+               dedupe:bool=False,       # no caption text twice in a batch (two identical captions are no negatives of each other)
                prefix:str=PREFIX,       # caption prefix, as the scorer will use it
                seed:int=0,              # initialisation and batches
                out:Path=None,           # save the model here (PAC-S format) when given
@@ -103,13 +115,17 @@ def train_clip(data,                    # training split: `load_shapes_split` ou
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda i: min(1, (i + 1) / warm) * 0.5 * (1 + math.cos(math.pi * min(i, steps) / steps)))
     ctx, N, losses, t0 = arch['text_cfg']['context_length'], len(data['images']), [], time.time()
     for step in range(steps):
-        idx = rng.sample(range(N), min(batch_size, N))
+        idx = rng.sample(range(N), min(batch_size + batch_size // 4 * dedupe, N))
         caps = [rng.choice(data['refs'][i]) for i in idx]
+        if dedupe:                                     # the first image of each caption text
+            first = {}
+            for i, c in zip(idx, caps): first.setdefault(c, i)
+            caps, idx = list(first)[:batch_size], list(first.values())[:batch_size]
         img = F.normalize(model.encode_image(data['images'][idx].float()), dim=-1)
         txt = encode_text(model, text_tokens(caps, prefix, ctx))
         neg = None
         if hard_negatives:
-            negs = [n for n in (negative_caption(data['scenes'][i], rng) for i in idx) if n is not None]
+            negs = [n for n in (negative_caption(data['scenes'][i], rng, neg_kinds) for i in idx) if n is not None]
             neg = encode_text(model, text_tokens(negs, prefix, ctx)) if negs else None
         loss = contrastive_loss(img, txt, model.logit_scale.exp().clamp(max=100), neg)
         opt.zero_grad(set_to_none=True); loss.backward(); opt.step(); sched.step()
@@ -117,7 +133,7 @@ def train_clip(data,                    # training split: `load_shapes_split` ou
         if log_every and (step % log_every == 0 or step == steps - 1):
             print(f"step {step:4d}  loss {loss.item():.3f}  {(step + 1) * len(idx) / (time.time() - t0):.0f} images/s")
     model.eval()
-    if out: save_clip(model, out, arch, steps=steps, batch_size=batch_size, lr=lr, hard_negatives=hard_negatives,
+    if out: save_clip(model, out, arch, steps=steps, batch_size=batch_size, lr=lr, hard_negatives=hard_negatives, neg_kinds=list(neg_kinds), dedupe=dedupe,
                       seed=seed, seconds=round(time.time() - t0, 1), final_loss=losses[-1])
     return model, losses
 
