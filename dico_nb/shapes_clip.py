@@ -254,12 +254,13 @@ def captioner_captions(model,                 # a `Captioner` in eval mode
 def judgment_set(split:dict,        # `load_shapes_split` output (the test split)
                  captioners:dict,   # name -> `Captioner` (e.g. XE early and late)
                  n:int=500,         # images
-                 seed:int=0):       # random state
+                 seed:int=0,        # random state
+                 images=None):      # [N, 3, H, W] the split's images at the captioners' input size (default: `split['images']`)
     "Candidates: dicts of image index `i`, `caption`, `source` and the checker's `truth`."
     rng, N = random.Random(seed), len(split['refs'])
     by_image = [dict() for _ in range(n)]  # caption -> source, first source kept
     for name, model in captioners.items():
-        for dec, caps in captioner_captions(model.eval(), split['images'][:n], seed=seed).items():
+        for dec, caps in captioner_captions(model.eval(), (split['images'] if images is None else images)[:n], seed=seed).items():
             for i, c in enumerate(caps): by_image[i].setdefault(c, f'{name}, {dec}')
     for i in range(n):
         scene, cands = split['scenes'][i], by_image[i]
@@ -279,6 +280,9 @@ def judge(cands:list,          # `judgment_set` output
           train_refs:list,     # training references, for CIDEr-D's document frequencies
           batch:int=256):      # candidates per pass
     "Every candidate's score by each metric: `{metric: [M]}` (reference-based ones against the image's references)."
+    def fit(x, s:Scorer):  # images at the scorer's input size, as the training reward resizes them
+        size = s.model.visual.image_size; size = size if isinstance(size, int) else size[0]
+        return x if x.shape[-1] == size else F.interpolate(x, size=(size, size), mode='bicubic', align_corners=False)
     from pycocoevalcap.bleu.bleu import Bleu
     from dico_nb.losses import CiderD
     from dico_nb.evaluate import simple_tokenize
@@ -287,9 +291,9 @@ def judge(cands:list,          # `judgment_set` output
     for o in range(0, len(cands), batch):
         cs, idx = cands[o:o + batch], [c['i'] for c in cands[o:o + batch]]
         imgs, caps = split['images'][idx].float(), [c['caption'] for c in cs]
-        r = evaluator(imgs, caps, refs[o:o + batch], keys=idx)               # one candidate per row: [B, 1]
+        r = evaluator(fit(imgs, evaluator), caps, refs[o:o + batch], keys=idx)               # one candidate per row: [B, 1]
         out['PAC-S (evaluator)'].append(r['score'][:, 0]); out['RefPAC-S (evaluator)'].append(r['ref_score'][:, 0])
-        out['CLIP-S (trunk)'].append(trunk.pairs(imgs, caps, idx))
+        out['CLIP-S (trunk)'].append(trunk.pairs(fit(imgs, trunk), caps, idx))
     out = {k: torch.cat(v) for k, v in out.items()}
     tok_refs = [[simple_tokenize(r) for r in rs] for rs in refs]
     cider = CiderD([[simple_tokenize(r) for r in rs] for rs in train_refs])
@@ -361,7 +365,12 @@ def judgment_study(data_dir:Path,       # the main job's `data_dir` (shards, reg
     evaluator = Scorer(load_clip(data_dir/'models'/'shapes_evaluator.pth'), w=2.0)
     trunk = Scorer(load_clip(data_dir/'models'/'shapes_trunk.pth'), w=2.5)
     t0 = time.time()
-    cands = judgment_set(test, {k: Captioner.from_pretrained(p) for k, p in captioners.items()}, n, seed)
+    models = {k: Captioner.from_pretrained(p) for k, p in captioners.items()}
+    sizes = {int(m.cfg.trunk['vision_cfg']['image_size']) for m in models.values()}
+    if len(sizes) > 1: raise ValueError(f"the captioners' trunks take different image sizes {sorted(sizes)}: compare captioners on one trunk")
+    size = sizes.pop()
+    images = test['images'] if size == test['images'].shape[-1] else load_shapes_split('shapes_test', image_size=size, registry=reg)['images']
+    cands = judgment_set(test, models, n, seed, images)
     scores = judge(cands, test, evaluator, trunk, train['refs'])
     truth = [c['truth'] for c in cands]
     sources = sorted({c['source'] for c in cands})
