@@ -20,7 +20,7 @@ from .model import read_state_dict, CheckpointError
 
 # %% auto #0
 __all__ = ['PACS_ARCHS', 'PREFIX', 'make_clip', 'load_state_strict', 'load_clip', 'text_tokens', 'ids_tokens', 'encode_text',
-           'Scorer', 'save_clip']
+           'Scorer', 'fit_images', 'save_clip']
 
 # %% ../nbs/04_reward.ipynb #fa8bc19e
 def make_clip(arch,                 # an open_clip model name, or a dict of `CLIP(**arch)` arguments
@@ -155,6 +155,13 @@ def pairs(self:Scorer, images:torch.Tensor, # [M, 3, H, W] one image per caption
           keys:list=None):                  # image ids for the feature cache
     "Score `[M]` of each (image, caption) pair."
     return self.w * (self.image_features(images, keys) * self.text_features(captions)).sum(-1).clamp(min=0)
+
+# %% ../nbs/04_reward.ipynb #79aa4780
+def fit_images(scorer:Scorer, images:torch.Tensor): # [B, 3, H, W] CLIP-normalised images
+    "`images` resized (bicubic) to the scorer's input side, when a captioner's trunk takes another size."
+    size = scorer.model.visual.image_size
+    size = size[0] if isinstance(size, (tuple, list)) else size
+    return images if images.shape[-1] == size else F.interpolate(images, size=(size, size), mode='bicubic', align_corners=False)
 
 # %% ../nbs/04_reward.ipynb #17f929da
 @patch

@@ -14,7 +14,7 @@ from open_clip.model import CLIP
 
 from .data import clip_transform, CaptionShards, dataset_spec
 from .shapes import check, sample_caption, noun_phrase, load_scenes, SHAPES, COLOURS
-from .reward import PREFIX, Scorer, make_clip, load_clip, save_clip, encode_text, text_tokens
+from .reward import PREFIX, Scorer, fit_images, make_clip, load_clip, save_clip, encode_text, text_tokens
 
 # %% auto #0
 __all__ = ['CANDIDATE_KINDS', 'PERTURB_KINDS', 'HACKS', 'shapes_clip_arch', 'shapes_resnet_arch', 'perturb', 'negative_caption',
@@ -280,9 +280,6 @@ def judge(cands:list,          # `judgment_set` output
           train_refs:list,     # training references, for CIDEr-D's document frequencies
           batch:int=256):      # candidates per pass
     "Every candidate's score by each metric: `{metric: [M]}` (reference-based ones against the image's references)."
-    def fit(x, s:Scorer):  # images at the scorer's input size, as the training reward resizes them
-        size = s.model.visual.image_size; size = size if isinstance(size, int) else size[0]
-        return x if x.shape[-1] == size else F.interpolate(x, size=(size, size), mode='bicubic', align_corners=False)
     from pycocoevalcap.bleu.bleu import Bleu
     from dico_nb.losses import CiderD
     from dico_nb.evaluate import simple_tokenize
@@ -291,9 +288,9 @@ def judge(cands:list,          # `judgment_set` output
     for o in range(0, len(cands), batch):
         cs, idx = cands[o:o + batch], [c['i'] for c in cands[o:o + batch]]
         imgs, caps = split['images'][idx].float(), [c['caption'] for c in cs]
-        r = evaluator(fit(imgs, evaluator), caps, refs[o:o + batch], keys=idx)               # one candidate per row: [B, 1]
+        r = evaluator(fit_images(evaluator, imgs), caps, refs[o:o + batch], keys=idx)               # one candidate per row: [B, 1]
         out['PAC-S (evaluator)'].append(r['score'][:, 0]); out['RefPAC-S (evaluator)'].append(r['ref_score'][:, 0])
-        out['CLIP-S (trunk)'].append(trunk.pairs(fit(imgs, trunk), caps, idx))
+        out['CLIP-S (trunk)'].append(trunk.pairs(fit_images(trunk, imgs), caps, idx))
     out = {k: torch.cat(v) for k, v in out.items()}
     tok_refs = [[simple_tokenize(r) for r in rs] for rs in refs]
     cider = CiderD([[simple_tokenize(r) for r in rs] for rs in train_refs])

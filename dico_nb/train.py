@@ -18,7 +18,7 @@ from .data import CaptionLoader, Tokenizer, Tally, DataError, dataset_spec, spli
 from .model import Captioner, CaptionerConfig
 from .decoding import beam_search
 from .losses import dico_loss, scst_loss, CiderD
-from .reward import Scorer, load_clip
+from .reward import Scorer, load_clip, fit_images
 from .evaluate import evaluate, simple_tokenize, model_transform
 from .features import FeatureCache
 
@@ -188,10 +188,7 @@ class ClipReward:
     "Reward of candidate token ids `[B*k, L]`: the scorer's `score` against the batch's images."
     def __init__(self, scorer:Scorer): self.scorer = scorer
     def __call__(self, batch, tokens):
-        imgs, size = batch['images'], self.scorer.model.visual.image_size
-        size = size[0] if isinstance(size, (tuple, list)) else size
-        if imgs.shape[-1] != size: imgs = F.interpolate(imgs, size=(size, size), mode='bicubic', align_corners=False)
-        return self.scorer(imgs, tokens, keys=batch['keys'])['score'].flatten()
+        return self.scorer(fit_images(self.scorer, batch['images']), tokens, keys=batch['keys'])['score'].flatten()
 
 class CiderReward:
     "Reward of candidate token ids: CIDEr-D against the batch's references, df from a training corpus."
