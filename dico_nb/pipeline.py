@@ -4,22 +4,25 @@
 
 # %% ../nbs/10_pipeline.ipynb #dde9041e
 from __future__ import annotations
-import json, os, time
+import hashlib, json, os, time
 from dataclasses import dataclass, asdict, field
 from pathlib import Path
 
 import torch
 
-from .data import dataset_spec
-from .shapes import prepare_shapes
+from .data import dataset_spec, CaptionLoader, split_references
+from .shapes import prepare_shapes, load_scenes, show_scenes, check
+from .model import Captioner, CaptionerConfig
+from .features import cache_features
 from .reward import load_clip, Scorer
-from .shapes_clip import shapes_clip_arch, shapes_resnet_arch, train_clip, load_shapes_split
+from .shapes_clip import shapes_resnet_arch, SHAPES_CLIPS, shipped_clip, make_shapes_clip
 from .train import TrainConfig, dico_config, scst_config, train
-from .evaluate import evaluate, save_evaluation, table_header, table_row, load_captioner
+from .evaluate import evaluate, save_evaluation, table_header, table_row, load_captioner, model_transform, coco_image_id
 
 # %% auto #0
-__all__ = ['COLUMNS', 'ShapesJob', 'stage_data', 'stage_clips', 'captioner_model', 'xe_cfg', 'ft_cfg', 'stage_train',
-           'stage_eval', 'curves', 'write_report', 'job_threads', 'run_shapes', 'mean_std', 'shapes_table']
+__all__ = ['COLUMNS', 'ShapesJob', 'stage_data', 'stage_clips', 'stage_features', 'captioner_model', 'xe_cfg', 'ft_cfg',
+           'stage_train', 'stage_eval', 'curves', 'write_report', 'verdict', 'samples_figure', 'job_threads',
+           'run_shapes', 'mean_std', 'shapes_table']
 
 # %% ../nbs/10_pipeline.ipynb #182bc05f
 @dataclass
@@ -32,10 +35,8 @@ class ShapesJob:
     runs_dir: str = 'runs'         # training runs and reports
     n_train: int = 20_000          # training images (5 references each)
     n_eval: int = 1000             # validation and test images each
-    clip_steps: int = 120          # evaluator CLIP: steps of 256 images (hard negatives of every kind)
-    trunk_steps: int = 480         # trunk CLIP (a ResNet at 96 px): steps of `trunk_batch` images, shape negatives
-    trunk_batch: int = 64          # trunk CLIP batch (smaller batches, more steps: better shape features for the same images)
-    trunk_lr: float = 2e-3         # trunk CLIP peak learning rate
+    clips: str = 'shipped'         # 'shipped': the repository's trunk and evaluator CLIPs (weights/); 'train': train them by the same recipes
+    clip_steps: int = 0            # with clips='train': steps of each CLIP (0: the recipes' steps, `SHAPES_CLIPS`)
     d_model: int = 128             # captioner width
     layers: int = 2                # encoder and decoder layers
     xe_steps: int = 1200           # XE steps of 64 captions
@@ -50,6 +51,7 @@ class ShapesJob:
 
     def __post_init__(self):
         if self.baseline not in ('dico', 'scst'): raise ValueError(f"ShapesJob.baseline={self.baseline!r}: choose dico or scst")
+        if self.clips not in ('shipped', 'train'): raise ValueError(f"ShapesJob.clips={self.clips!r}: choose shipped or train")
 
     @property
     def out(self)->Path: return Path(self.runs_dir)/f"{self.name}-seed{self.seed}"
@@ -66,18 +68,30 @@ def stage_data(job:ShapesJob)->tuple:
     return Path(job.data_dir)/'shapes', True
 
 def stage_clips(job:ShapesJob)->tuple:
-    "Paths of the trunk CLIP and the evaluator CLIP (trained when missing), and whether it trained any."
-    models = Path(job.data_dir)/'models'
-    trunk, evaluator = models/'shapes_trunk.pth', models/'shapes_evaluator.pth'
-    todo = not (trunk.exists() and evaluator.exists())
-    if not evaluator.exists():
-        print(f"training {evaluator.name} ({job.clip_steps} steps of 256, hard negatives of every kind)")
-        train_clip(load_shapes_split('shapes_train', registry=job.registry), shapes_clip_arch(), job.clip_steps, 256, seed=0, out=evaluator)
-    if not trunk.exists():
-        print(f"training {trunk.name} ({job.trunk_steps} steps of {job.trunk_batch}, ResNet at 96 px, shape negatives)")
-        train_clip(load_shapes_split('shapes_train', image_size=96, registry=job.registry), shapes_resnet_arch(), job.trunk_steps,
-                   job.trunk_batch, job.trunk_lr, neg_kinds=('shape',), dedupe=True, seed=1, out=trunk)
-    return trunk, evaluator, todo
+    "Paths of the trunk CLIP and the evaluator CLIP, and whether it trained any (`job.clips='train'`, when missing)."
+    if job.clips == 'shipped':
+        paths = [shipped_clip(n) for n in ('trunk', 'evaluator')]
+        missing = [str(p) for p in paths if not p.exists()]
+        if missing: raise FileNotFoundError(f"shipped shapes CLIPs missing: {', '.join(missing)}. Make them with "
+                                            "`python scripts/train_shapes_clip.py`, or run the job with `--clips train`")
+        return *paths, False
+    paths = [Path(job.data_dir)/'models'/f'shapes_{n}.safetensors' for n in ('trunk', 'evaluator')]
+    todo = [(n, p) for n, p in zip(('trunk', 'evaluator'), paths) if not p.exists()]
+    for n, p in todo:
+        print(f"training the {n} CLIP: {SHAPES_CLIPS[n]}")
+        make_shapes_clip(n, p, job.registry, job.clip_steps, threads=1)   # one thread: the shipped weights, bit for bit
+    return *paths, bool(todo)
+
+def stage_features(job:ShapesJob, trunk:Path)->tuple:
+    "The trunk's features of every training image, computed once per trunk file (`data_dir/features/{its sha256}`), and whether it computed them."
+    out = Path(job.data_dir)/'features'/hashlib.sha256(Path(trunk).read_bytes()).hexdigest()[:16]
+    if (out/'index.json').exists(): return out, False
+    model = Captioner(CaptionerConfig(**captioner_model(job, trunk))).eval()
+    loader = CaptionLoader('shapes_train', 64, model_transform(model), workers=job.workers, registry=job.registry)
+    tmp = out.with_name(out.name + '.tmp')
+    cache_features(model.trunk, loader, tmp, source=dict(trunk=str(trunk), data='shapes_train'))
+    os.replace(tmp, out)
+    return out, True
 
 # %% ../nbs/10_pipeline.ipynb #4db5ae0c
 def captioner_model(job:ShapesJob, trunk:Path)->dict:
@@ -87,20 +101,21 @@ def captioner_model(job:ShapesJob, trunk:Path)->dict:
                 enc_ffn=4 * d, enc_positions=80, dec_layers=job.layers, dec_heads=d // 32, dec_ffn=4 * d, dec_positions=40,
                 dropout=0.1)
 
-def xe_cfg(job:ShapesJob, trunk:Path)->TrainConfig:
-    "XE pre-training on `shapes_train_xe`, best checkpoint by CIDEr."
+def xe_cfg(job:ShapesJob, trunk:Path, features:Path=None)->TrainConfig:
+    "XE pre-training on `shapes_train_xe` (from the trunk's cached `features` when given), best checkpoint by CIDEr."
     return TrainConfig(mode='xe', data='shapes_train_xe', val_data='shapes_val', out_dir=str(job.out/'xe'),
                        model=captioner_model(job, trunk), vocab_from='shapes_train', steps=job.xe_steps, batch_size=64,
                        grad_accum=1, lr=job.xe_lr, weight_decay=0.01, max_len=job.max_len, eval_every=job.xe_steps // 4,
-                       eval_images=200, ckpt_every=200, seed=job.seed, workers=job.workers, registry=str(job.registry))
+                       eval_images=200, ckpt_every=200, seed=job.seed, workers=job.workers, registry=str(job.registry),
+                       features=str(features or ''))
 
-def ft_cfg(job:ShapesJob, evaluator:Path)->TrainConfig:
+def ft_cfg(job:ShapesJob, evaluator:Path, features:Path=None)->TrainConfig:
     "DiCO (or SCST) fine-tuning from the XE model with the evaluator as reward; best by RefPAC-S."
     make = dico_config if job.baseline == 'dico' else scst_config
     return make(data='shapes_train', val_data='shapes_val', out_dir=str(job.out/job.baseline), init=str(job.out/'xe/best'),
                 reward=str(evaluator), steps=job.ft_steps, lr=job.ft_lr, k=job.k, max_len=job.max_len,
                 eval_every=job.eval_every, eval_images=200, ckpt_every=50, log_every=5, seed=job.seed,
-                workers=job.workers, registry=str(job.registry))
+                workers=job.workers, registry=str(job.registry), features=str(features or ''))
 
 def stage_train(cfg:TrainConfig)->tuple:
     "Train (or resume, or skip when finished) a run: its best checkpoint, and whether it trained."
@@ -151,12 +166,33 @@ def write_report(job:ShapesJob, rows:dict, seconds:dict)->Path:
     lines = [f"# Shapes benchmark: XE vs {job.baseline.upper()} (seed {job.seed})", '',
              f'Metrics on shapes_test ({job.n_eval:,} images, x100 except vocab and length).', '',
              table_header(COLUMNS)] + [table_row(m, n, COLUMNS) for n, m in rows.items()]
-    lines += ['', f'![curves]({fig.name})', '', '## Wall time (s)', '', '| stage | seconds |', '|---|---:|']
+    lines += ['', '![test images with references and captions](samples.png)', '', f'![curves]({fig.name})', '', '## Wall time (s)', '', '| stage | seconds |', '|---|---:|']
     lines += [f"| {k} | {v:.0f} |" for k, v in seconds.items()]
     lines += ['', '## Settings', '', '```json', json.dumps(asdict(job), indent=1), '```']
     report = job.out/('report.md' if job.baseline == 'dico' else f'report-{job.baseline}.md')
     report.write_text('\n'.join(lines) + '\n')
     return report
+
+# %% ../nbs/10_pipeline.ipynb #f15f2f79
+def verdict(caption:str, scene:dict)->str:
+    "✓ (all true, all objects named), … (all true, some missing) or ✗ (something false), by the checker."
+    c = check(caption, scene)
+    return '✗' if c.precision < 1 or not c.grammatical else '✓' if c.recall == 1 else '…'
+
+def samples_figure(job:ShapesJob, # a finished job (reads its `eval/*.predictions.json`)
+                   out:Path,      # the figure's file
+                   n:int=8):      # test images shown
+    "Test images with two references and each model's caption on shapes_test, with the checker's verdict."
+    import matplotlib; matplotlib.use('Agg'); import matplotlib.pyplot as plt
+    scenes, refs = load_scenes('shapes_test', job.registry), split_references('shapes_test', job.registry)
+    keys = list(scenes)[:n]
+    preds = {name: {p['image_id']: p['caption'] for p in json.loads((job.out/'eval'/f'{name}.predictions.json').read_text())}
+             for name in ('xe', job.baseline)}
+    recs = [dict(scene=scenes[k], captions=[f"ref: {r}" for r in refs[k][:2]] +
+                 [f"{name.upper()} {verdict(p[coco_image_id(k)], scenes[k])}: {p[coco_image_id(k)]}" for name, p in preds.items()]) for k in keys]
+    fig = show_scenes(recs, ncols=4, size=96)
+    fig.savefig(out, dpi=90); plt.close(fig)
+    return out
 
 # %% ../nbs/10_pipeline.ipynb #7a65b387
 def job_threads(job:ShapesJob)->int:
@@ -176,10 +212,12 @@ def run_shapes(job:ShapesJob=None)->Path:
         return out[0] if len(out) == 1 else out
     timed('data', stage_data, job)
     trunk, evaluator = timed('CLIPs', stage_clips, job)
-    xe = timed('XE', stage_train, xe_cfg(job, trunk))
-    ft = timed(job.baseline.upper(), stage_train, ft_cfg(job, evaluator))
+    feats = timed('features', stage_features, job, trunk)
+    xe = timed('XE', stage_train, xe_cfg(job, trunk, feats))
+    ft = timed(job.baseline.upper(), stage_train, ft_cfg(job, evaluator, feats))
     rows = {'XE': timed('evaluation XE', stage_eval, job, 'xe', xe, trunk, evaluator),
             job.baseline.upper(): timed(f'evaluation {job.baseline.upper()}', stage_eval, job, job.baseline, ft, trunk, evaluator)}
+    samples_figure(job, job.out/'samples.png')
     report = write_report(job, rows, seconds)
     print(report.read_text())
     return report

@@ -19,8 +19,8 @@ from .data import BOS_ID, EOS_ID, PAD_ID, CLIP_CONTEXT, clip_bpe
 from .model import read_state_dict, CheckpointError
 
 # %% auto #0
-__all__ = ['PACS_ARCHS', 'PREFIX', 'make_clip', 'load_state_strict', 'load_clip', 'text_tokens', 'ids_tokens', 'encode_text',
-           'Scorer', 'fit_images', 'save_clip']
+__all__ = ['PACS_ARCHS', 'PREFIX', 'make_clip', 'load_state_strict', 'load_clip', 'expand_rows', 'text_tokens', 'ids_tokens',
+           'encode_text', 'Scorer', 'fit_images', 'save_clip']
 
 # %% ../nbs/04_reward.ipynb #fa8bc19e
 def make_clip(arch,                 # an open_clip model name, or a dict of `CLIP(**arch)` arguments
@@ -60,7 +60,17 @@ def load_clip(checkpoint:Path=None,  # a PAC-S / CLIP weights file (pickle or sa
     side = Path(str(checkpoint) + '.json')  # our own checkpoints carry their architecture beside them
     arch = arch or PACS_ARCHS.get(Path(checkpoint).name) or (json.loads(side.read_text())['arch'] if side.exists() else None)
     if arch is None: raise ValueError(f"cannot tell the architecture of {checkpoint}: pass `arch`, or write {side.name} beside it (known files: {list(PACS_ARCHS)})")
-    return load_state_strict(make_clip(arch), read_state_dict(checkpoint), str(checkpoint)).eval()
+    model = make_clip(arch)
+    return load_state_strict(model, expand_rows(read_state_dict(checkpoint), model), str(checkpoint)).eval()
+
+def expand_rows(sd:dict,              # weights as read from a file
+                model:CLIP)->dict:    # the model they are for
+    "Weights whose token embedding was stored as the rows a vocabulary uses (`token_embedding.ids`, `.rows`), made whole; other rows 0."
+    if 'token_embedding.ids' not in sd: return sd
+    sd = dict(sd); ids, rows = sd.pop('token_embedding.ids'), sd.pop('token_embedding.rows')
+    full = torch.zeros(model.token_embedding.weight.shape, dtype=rows.dtype)
+    full[ids.long()] = rows
+    return {**sd, 'token_embedding.weight': full}
 
 # %% ../nbs/04_reward.ipynb #2311e5c7
 PREFIX = 'A photo depicts'
@@ -188,10 +198,25 @@ def __call__(self:Scorer, images:torch.Tensor, # [B, 3, H, W] preprocessed image
     return out
 
 # %% ../nbs/04_reward.ipynb #5a22dad4
-def save_clip(model:CLIP, path:Path, arch:dict, **info):
-    "Save in PAC-S's format (`{'state_dict': ...}`, CLIP names), atomically, with `arch` and `info` in `path.json`."
+def save_clip(model:CLIP,             # an open_clip CLIP
+              path:Path,              # `.pth` (PAC-S's pickle layout) or `.safetensors` (no pickle)
+              arch:dict,              # its `CLIP(**arch)` config, written to `path.json`
+              rows:list=None,         # keep only these token-embedding rows (BPE ids); None: all
+              dtype:torch.dtype=None, # store floating-point tensors in this type (e.g. torch.float16)
+              **info):                # more provenance for `path.json`
+    "Save in PAC-S's format (CLIP names), atomically, with `arch` and `info` in `path.json`."
     path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
+    sd = model.state_dict()
+    if rows is not None:
+        ids = torch.tensor(sorted(set(rows)), dtype=torch.long)
+        sd = {**{k: v for k, v in sd.items() if k != 'token_embedding.weight'},
+              'token_embedding.ids': ids, 'token_embedding.rows': sd['token_embedding.weight'][ids]}
+    if dtype is not None: sd = {k: v.to(dtype) if v.is_floating_point() else v for k, v in sd.items()}
     tmp = path.with_name(path.name + '.tmp')
-    torch.save({'state_dict': model.state_dict()}, tmp); os.replace(tmp, path)
+    if path.suffix == '.safetensors':
+        from safetensors.torch import save_file
+        save_file({k: v.contiguous() for k, v in sd.items()}, str(tmp))
+    else: torch.save({'state_dict': sd}, tmp)
+    os.replace(tmp, path)
     Path(str(path) + '.json').write_text(json.dumps(dict(arch=arch, **info), indent=1))
     return path

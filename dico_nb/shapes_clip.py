@@ -13,14 +13,14 @@ import torch.nn.functional as F
 from open_clip.model import CLIP
 
 from .data import clip_transform, CaptionShards, dataset_spec
-from .shapes import check, sample_caption, noun_phrase, load_scenes, SHAPES, COLOURS
+from .shapes import check, sample_caption, noun_phrase, load_scenes, SHAPES, COLOURS, VOCAB
 from .reward import PREFIX, Scorer, fit_images, make_clip, load_clip, save_clip, encode_text, text_tokens
 
 # %% auto #0
-__all__ = ['CANDIDATE_KINDS', 'PERTURB_KINDS', 'HACKS', 'shapes_clip_arch', 'shapes_resnet_arch', 'perturb', 'negative_caption',
-           'contrastive_loss', 'load_shapes_split', 'train_clip', 'truth_score', 'kendall_tau', 'candidate_set',
-           'metric_scores', 'correlation_rows', 'shapes_clip_study', 'captioner_captions', 'judgment_set', 'judge',
-           'list_caption', 'hack_pair', 'hackability', 'judgment_study']
+__all__ = ['SHAPES_CLIPS', 'PERTURB_KINDS', 'HACKS', 'shapes_clip_arch', 'shapes_resnet_arch', 'perturb', 'negative_caption',
+           'contrastive_loss', 'load_shapes_split', 'train_clip', 'shipped_clip', 'vocab_rows', 'make_shapes_clip',
+           'truth_score', 'kendall_tau', 'captioner_captions', 'judgment_set', 'judge', 'list_caption', 'hack_pair',
+           'hackability', 'judgment_study']
 
 # %% ../nbs/04b_shapes_clip.ipynb #34b41653
 def shapes_clip_arch(image_size:int=64,  # input side
@@ -46,7 +46,7 @@ def shapes_resnet_arch(image_size:int=96,  # input side: 96 px gives the ResNet 
 
 # %% ../nbs/04b_shapes_clip.ipynb #71b0368d
 def perturb(scene:dict, kind:str, rng:random.Random):
-    "A copy of `scene` with one `kind` of change: 'colour', 'shape', 'size', 'relation' (swap two objects) or 'count'."
+    "A copy of `scene` with one `kind` of change: 'colour', 'shape', 'size', 'relation', 'count' or 'swap' (colours of two objects exchanged)."
     s = deepcopy(scene); objs = s['objects']
     o = rng.choice(objs)
     if kind == 'colour': o['colour'] = rng.choice([c for c in COLOURS if c != o['colour']])
@@ -56,6 +56,9 @@ def perturb(scene:dict, kind:str, rng:random.Random):
         a, b = rng.sample(objs, 2)
         a['x'], a['y'], b['x'], b['y'] = b['x'], b['y'], a['x'], a['y']
     elif kind == 'count' and len(objs) < 3: objs.append(dict(o, x=1 - o['x'], y=1 - o['y']))
+    elif kind == 'swap':
+        pairs = [(a, b) for a in objs for b in objs if a['colour'] < b['colour'] and a['shape'] != b['shape']]
+        if pairs: a, b = rng.choice(pairs); a['colour'], b['colour'] = b['colour'], a['colour']
     return s
 
 def negative_caption(scene:dict,           # the true scene
@@ -64,7 +67,7 @@ def negative_caption(scene:dict,           # the true scene
                      tries:int=20):        # attempts before giving up (returns None)
     "A fluent caption that is false for `scene`, or None."
     n = len(scene['objects'])
-    kinds = [k for k in kinds if not (k == 'relation' and n < 2 or k == 'count' and n > 2)]  # counts go up to three
+    kinds = [k for k in kinds if not (k in ('relation', 'swap') and n < 2 or k == 'count' and n > 2)]  # counts go up to three
     if not kinds: return None
     for _ in range(tries):
         text, _ = sample_caption(perturb(scene, rng.choice(kinds), rng), rng, p_all=0.5, p_rel=0.7)
@@ -137,6 +140,41 @@ def train_clip(data,                    # training split: `load_shapes_split` ou
                       seed=seed, seconds=round(time.time() - t0, 1), final_loss=losses[-1])
     return model, losses
 
+# %% ../nbs/04b_shapes_clip.ipynb #2e129e5d
+SHAPES_CLIPS = {  # name -> the `train_clip` recipe that makes it (on `shapes_train` at 96 px, `shapes_resnet_arch()`)
+    'trunk': dict(steps=2400, batch_size=64, lr=2e-3, neg_kinds=('shape',), dedupe=True, seed=1),
+    'evaluator': dict(steps=2400, batch_size=64, lr=2e-3, neg_kinds=('colour', 'shape', 'size', 'relation', 'count', 'swap'),
+                      dedupe=True, seed=0)}
+
+def shipped_clip(name:str)->Path:
+    "Path of the repository's shipped shapes CLIP `name` ('trunk' or 'evaluator')."
+    import dico_nb
+    if name not in SHAPES_CLIPS: raise ValueError(f"unknown shapes CLIP {name!r}: choose one of {', '.join(SHAPES_CLIPS)}")
+    return Path(dico_nb.__file__).resolve().parent.parent/'weights'/f'shapes_{name}.safetensors'
+
+def vocab_rows(words=VOCAB,      # the words shapes captions are made of (the checker's vocabulary)
+               prefix=PREFIX)->list: # the scorer's caption prefix
+    "The CLIP BPE ids shapes captions can use: their words', the prefix's, start and end of text, and padding (0)."
+    return text_tokens(list(words) + [prefix], '', 32).unique().tolist()
+
+# %% ../nbs/04b_shapes_clip.ipynb #e49563b5
+def make_shapes_clip(name:str,           # 'trunk' or 'evaluator' (`SHAPES_CLIPS`)
+                     out:Path,           # the `.safetensors` file to write (its recipe goes to `out.json`)
+                     registry:Path=None, # registry holding `shapes_train`
+                     steps:int=0,        # override the recipe's steps (0: the recipe's; tests use a few)
+                     threads:int=1,      # torch threads while training (the same seed and threads give the same weights)
+                     arch:dict=None):    # override `shapes_resnet_arch()` (tests use a tiny one)
+    "Train the shapes CLIP `name` by its recipe and save it compactly (safetensors, fp16, the vocabulary's rows)."
+    if name not in SHAPES_CLIPS: raise ValueError(f"unknown shapes CLIP {name!r}: choose one of {', '.join(SHAPES_CLIPS)}")
+    recipe, arch = {**SHAPES_CLIPS[name], **({'steps': steps} if steps else {})}, arch or shapes_resnet_arch()
+    before = torch.get_num_threads(); torch.set_num_threads(threads)
+    try:
+        data = load_shapes_split('shapes_train', image_size=arch['vision_cfg']['image_size'], registry=registry)
+        t0 = time.time(); model, losses = train_clip(data, arch, **recipe, log_every=100)
+    finally: torch.set_num_threads(before)
+    return save_clip(model, out, arch, rows=vocab_rows(), dtype=torch.float16, name=name, **recipe, images=len(data['images']),
+                     threads=threads, seconds=round(time.time() - t0, 1), final_loss=losses[-1])
+
 # %% ../nbs/04b_shapes_clip.ipynb #23cb4fee
 def truth_score(c)->float:
     "The checker's verdict as one number: F1 of precision and recall, x0.5 if ungrammatical, x(1 - repetition)."
@@ -152,83 +190,6 @@ def kendall_tau(x, y,             # two equally long sequences
         dx, dy = torch.sign(x[o:o + block, None] - x[None]), torch.sign(y[o:o + block, None] - y[None])  # [b, n]
         s += (dx * dy).sum().item(); nx += (dx != 0).sum().item(); ny += (dy != 0).sum().item()
     return s / math.sqrt(nx * ny) if nx * ny else float('nan')  # (each pair counted twice in each sum); nan for a constant side, as scipy
-
-# %% ../nbs/04b_shapes_clip.ipynb #5c0d68ec
-CANDIDATE_KINDS = ('true', 'true', 'near miss', 'other image', 'word soup', 'repetition')
-
-def candidate_set(val:dict,              # `load_shapes_split` output
-                  n:int=None,            # images used (default: all)
-                  seed:int=0):           # random state
-    "Candidates for correlation: dicts of image index `i`, `caption`, `kind` and checker `truth`."
-    rng, out = random.Random(seed), []
-    N = n or len(val['refs'])
-    for i in range(N):
-        scene, ref = val['scenes'][i], rng.choice(val['refs'][i])
-        words = ref.split(); soup = words[:]; rng.shuffle(soup)
-        caps = [sample_caption(scene, rng)[0], sample_caption(scene, rng)[0],
-                negative_caption(scene, rng) or sample_caption(scene, rng)[0],
-                rng.choice(val['refs'][(i + rng.randrange(1, N)) % N]),
-                ' '.join(soup), ref + ' ' + ' '.join(words[-3:])]
-        out += [dict(i=i, caption=c, kind=k, truth=truth_score(check(c, scene))) for c, k in zip(caps, CANDIDATE_KINDS)]
-    return out
-
-@torch.no_grad()
-def metric_scores(cands:list,          # `candidate_set` output
-                  val:dict,            # the split the candidates' images come from
-                  scorer:Scorer,       # the metric
-                  batch:int=256):      # candidates per forward pass
-    "The scorer's score of every candidate against its own image `[M]`."
-    return torch.cat([scorer.pairs(val['images'][[c['i'] for c in cs]].float(), [c['caption'] for c in cs], [c['i'] for c in cs])
-                      for cs in (cands[o:o + batch] for o in range(0, len(cands), batch))])
-
-# %% ../nbs/04b_shapes_clip.ipynb #49006322
-def correlation_rows(cands:list, scores:dict)->list:
-    "Rows of (metric, Kendall tau-b x100 with truth, tau within each candidate kind's mix) for `scores` by metric."
-    truth = [c['truth'] for c in cands]
-    return [dict(metric=k, tau=round(100 * kendall_tau(v, truth), 1),
-                 mean_by_kind={kind: round(float(torch.as_tensor(v)[[c['kind'] == kind for c in cands]].mean()), 3)
-                               for kind in dict.fromkeys(CANDIDATE_KINDS)}) for k, v in scores.items()]
-
-def shapes_clip_study(out_dir:Path='data/models',   # where the two CLIPs are saved
-                      results:Path='nbs/results',   # where the table, json and figure go
-                      steps:int=400,                # training steps of each CLIP
-                      batch_size:int=256,           # images per step
-                      n_val:int=500,                # validation images in the candidate set (6 candidates each)
-                      registry:Path=None,           # registry holding `shapes_train` and `shapes_val`
-                      seed:int=0):
-    "Train the shapes evaluator and trunk CLIPs, measure their correlation with the checker; returns the rows."
-    from dico_nb.losses import CiderD
-    import matplotlib; matplotlib.use('Agg'); import matplotlib.pyplot as plt
-    out_dir, results = Path(out_dir), Path(results); results.mkdir(parents=True, exist_ok=True)
-    train, val = load_shapes_split('shapes_train', registry=registry), load_shapes_split('shapes_val', registry=registry)
-    arch = shapes_clip_arch()
-    t0 = time.time()
-    evaluator, ev_loss = train_clip(train, arch, steps, batch_size, hard_negatives=True, seed=seed, out=out_dir/'shapes_evaluator.pth')
-    t_ev = time.time() - t0
-    trunk, tr_loss = train_clip(train, arch, steps, batch_size, hard_negatives=False, seed=seed + 1, out=out_dir/'shapes_trunk.pth')
-    torch.manual_seed(seed); untrained = make_clip(arch)
-    cands = candidate_set(val, n_val, seed)
-    cider = CiderD(train['refs'])
-    scores = {'evaluator (PAC-S role, hard negatives)': metric_scores(cands, val, Scorer(evaluator, w=2.0)),
-              'plain contrastive CLIP (trunk)': metric_scores(cands, val, Scorer(trunk)),
-              'untrained CLIP': metric_scores(cands, val, Scorer(untrained)),
-              'CIDEr-D': torch.tensor([cider([[c['caption']]], [val['refs'][c['i']]])[0, 0].item() for c in cands])}
-    rows = correlation_rows(cands, scores)
-    info = dict(steps=steps, batch_size=batch_size, evaluator_seconds=round(t_ev, 1), n_candidates=len(cands),
-                evaluator_final_loss=round(ev_loss[-1], 3), trunk_final_loss=round(tr_loss[-1], 3), threads=torch.get_num_threads())
-    (results/'shapes_clip_study.json').write_text(json.dumps(dict(info=info, rows=rows), indent=1))
-    kinds = list(dict.fromkeys(CANDIDATE_KINDS))
-    md = ['| metric | Kendall tau-b x100 | ' + ' | '.join(f'mean on {k}' for k in kinds) + ' |', '|---|---|' + '---|' * len(kinds)]
-    md += [f"| {r['metric']} | {r['tau']} | " + ' | '.join(str(r['mean_by_kind'][k]) for k in kinds) + ' |' for r in rows]
-    (results/'shapes_clip_study.md').write_text('\n'.join(md) + '\n')
-    fig, axs = plt.subplots(1, 2, figsize=(10, 4))
-    for ax, name in zip(axs, list(scores)[:2]):
-        for kind in kinds:
-            sel = [j for j, c in enumerate(cands) if c['kind'] == kind]
-            ax.scatter([cands[j]['truth'] + random.uniform(-.02, .02) for j in sel], scores[name][sel], s=4, label=kind, alpha=.6)
-        ax.set_xlabel("checker's truth score"); ax.set_ylabel('score'); ax.set_title(name, fontsize=9)
-    axs[0].legend(fontsize=7, markerscale=3); fig.tight_layout(); fig.savefig(results/'shapes_clip_study.png', dpi=110)
-    return rows, info
 
 # %% ../nbs/04b_shapes_clip.ipynb #32d66563
 PERTURB_KINDS = ('colour', 'shape', 'size', 'count', 'relation')
@@ -349,18 +310,20 @@ def hackability(split:dict,        # `load_shapes_split` output
     return rows
 
 # %% ../nbs/04b_shapes_clip.ipynb #8c9e7e0e
-def judgment_study(data_dir:Path,       # the main job's `data_dir` (shards, registry, `models/`)
+def judgment_study(data_dir:Path,       # the main job's `data_dir` (shards and registry)
                    captioners:dict,     # name -> captioner checkpoint directory
                    results:Path,        # where `shapes_judgment.json` and `.md` go
                    n:int=500,           # test images
-                   seed:int=0):
+                   seed:int=0,
+                   trunk:Path=None,     # the trunk CLIP (default: the shipped one)
+                   evaluator:Path=None):# the evaluator CLIP (default: the shipped one)
     "Correlation with the checker's truth of every metric on the judgment set, and the evaluator's hackability."
     from dico_nb.model import Captioner
     data_dir, results = Path(data_dir), Path(results); results.mkdir(parents=True, exist_ok=True)
     reg = data_dir/'registry.json'
     test, train = load_shapes_split('shapes_test', registry=reg), load_shapes_split('shapes_train', registry=reg)
-    evaluator = Scorer(load_clip(data_dir/'models'/'shapes_evaluator.pth'), w=2.0)
-    trunk = Scorer(load_clip(data_dir/'models'/'shapes_trunk.pth'), w=2.5)
+    paths = dict(evaluator=str(evaluator or shipped_clip('evaluator')), trunk=str(trunk or shipped_clip('trunk')))
+    evaluator, trunk = Scorer(load_clip(paths['evaluator']), w=2.0), Scorer(load_clip(paths['trunk']), w=2.5)
     t0 = time.time()
     models = {k: Captioner.from_pretrained(p) for k, p in captioners.items()}
     sizes = {int(m.cfg.trunk['vision_cfg']['image_size']) for m in models.values()}
@@ -376,7 +339,7 @@ def judgment_study(data_dir:Path,       # the main job's `data_dir` (shards, reg
                  max(1, sum(c['source'] == s for c in cands)), 3), **{k: round(float(v[[c['source'] == s for c in cands]].mean()), 3)
                  for k, v in scores.items()}) for s in sources}
     hack = hackability(test, evaluator, n, seed)
-    info = dict(images=n, candidates=len(cands), captioners={k: str(p) for k, p in captioners.items()}, seconds=round(time.time() - t0, 1))
+    info = dict(images=n, candidates=len(cands), captioners={k: str(p) for k, p in captioners.items()}, seconds=round(time.time() - t0, 1), **paths)
     (results/'shapes_judgment.json').write_text(json.dumps(dict(info=info, rows=rows, by_source=by_source, hack=hack), indent=1))
     md = [f"{len(cands):,} candidates over {n} test images.", '', '| metric | Kendall tau-b x100 with the truth |', '|---|---:|']
     md += [f"| {r['metric']} | {r['tau']} |" for r in rows]

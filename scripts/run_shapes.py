@@ -9,5 +9,6 @@ def main(baseline:str='dico', # 'dico', or 'scst' for the SCST baseline with the
          name:str='shapes',   # outputs go to runs/{name}-seed{seed}/
          data_dir:str='data', # shapes shards, registry and the two CLIPs
          runs_dir:str='runs', # training runs and reports
+         clips:str='shipped', # 'shipped' (weights/) or 'train' (retrain both CLIPs by the same recipes)
          workers:int=2):      # loader workers
-    run_shapes(ShapesJob(name=name, baseline=baseline, seed=seed, data_dir=data_dir, runs_dir=runs_dir, workers=workers))
+    run_shapes(ShapesJob(name=name, baseline=baseline, seed=seed, data_dir=data_dir, runs_dir=runs_dir, clips=clips, workers=workers))

@@ -7,9 +7,11 @@ from dico_nb.shapes_clip import judgment_study
 @call_parse
 def main(xe_early:str,                # an early XE checkpoint (a weak captioner)
          xe_late:str,                 # the final XE checkpoint
-         data_dir:str='data',         # the main job's data folder (shards, registry, models/)
+         data_dir:str='data',         # the main job's data folder (shards and registry)
          results:str='nbs/results',   # where shapes_judgment.json / .md go
          n:int=500,                   # test images
-         seed:int=0):
-    out = judgment_study(data_dir, {'XE early': xe_early, 'XE late': xe_late}, results, n, seed)
+         seed:int=0,
+         trunk:str=None,              # trunk CLIP (default: weights/shapes_trunk.safetensors)
+         evaluator:str=None):         # evaluator CLIP (default: weights/shapes_evaluator.safetensors)
+    judgment_study(data_dir, {'XE early': xe_early, 'XE late': xe_late}, results, n, seed, trunk, evaluator)
     print(open(f"{results}/shapes_judgment.md").read())

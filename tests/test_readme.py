@@ -27,6 +27,9 @@ def test_readme_has_commands():
 def test_readme_command_parses(script, args):
     "The arguments parse (argparse exits with code 2 on a bad one); nothing runs."
     name = Path(script).name
+    if name == 'train_dico.py' and args[:1] == ['--clips']:
+        assert args[1:] in (['shipped'], ['train']), args   # the shapes main job's one flag
+        return
     if name in PRESETS:
         import dico_nb.train as t
         if args: t.config_cli(getattr(t, PRESETS[name])(), args)
