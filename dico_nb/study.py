@@ -294,6 +294,7 @@ def frontier_figure(records:list, out:Path, ckpt:str='best')->Path:
             ms = lambda rs, k: (np.mean([r['metrics'][k] for r in rs]), np.std([r['metrics'][k] for r in rs], ddof=1) if len(rs) > 1 else 0.)
             for i, (label, pts_) in enumerate(curves.items()):
                 x, y = zip(*[(ms(rs, xk), ms(rs, yk)) for _, rs in pts_])
+                ax.plot([ms(xe, xk)[0], x[0][0]], [ms(xe, yk)[0], y[0][0]], ':', color=f'C{i}')   # every run starts from XE
                 ax.errorbar([m for m, _ in x], [m for m, _ in y], xerr=[s for _, s in x], yerr=[s for _, s in y], fmt='o-',
                             color=f'C{i}', label=label, capsize=3)
                 for lr, rs in pts_:
