@@ -1,0 +1,23 @@
+#!/usr/bin/env python
+"The shapes study (notebook 12): DiCO and SCST swept over their strength from the same XE model per seed, the ablations, the frontier -> nbs/results/study/"
+import tempfile
+from pathlib import Path
+from fastcore.script import call_parse, Param
+from dico_nb.study import Study, quick_study, run_study
+
+@call_parse
+def main(seeds:Param("seeds (one XE model each)", int, nargs='+')=[0, 1, 2],
+         out:str='nbs/results/study',   # the table, results.json and the figures
+         data_dir:str='data',           # shapes shards, registry, feature cache (made when missing)
+         runs_dir:str='runs',           # the main job's runs: `{runs_dir}/shapes-seed{s}/xe`, and the study's under `.../study/`
+         ft_steps:int=300,              # steps of each fine-tuning run
+         workers:int=2,                 # loader workers
+         quick:bool=False,              # toy sizes under a temporary folder (or `--root`): a test of the machinery, not a measurement
+         root:str=''):                  # with --quick: the folder for data, runs and results
+    "Run (or resume) the study and write its results."
+    if quick:
+        study = quick_study(Path(root or tempfile.mkdtemp(prefix='shapes_study_')))
+        if out != 'nbs/results/study': study.out = out
+    else:
+        study = Study(job=dict(data_dir=data_dir, runs_dir=runs_dir, ft_steps=ft_steps, workers=workers), seeds=tuple(seeds), out=out)
+    print(run_study(study).read_text())
