@@ -366,7 +366,7 @@ def seq_logprobs(logits:Tensor,        # [B, T, V] decoder outputs for the input
     return -nll.view(targets.shape).sum(-1)                                     # [B]: fused log-softmax, one [B*T, V] kept for backward
 
 # %% ../nbs/02_model.ipynb #e61d4007
-HEAD_CHUNK = 128  # target tokens per LM-head chunk: 128 x 49409 fp32 logits = 25 MB
+HEAD_CHUNK = 128  # target tokens per LM-head chunk by default (128 x 49409 fp32 logits = 25 MB); 0: the full-logits path
 
 class _TokenLogprobs(torch.autograd.Function):
     "Target log-probs from hidden states and the LM head, chunk by chunk; the backward recomputes each chunk's logits."
@@ -389,10 +389,11 @@ class _TokenLogprobs(torch.autograd.Function):
         gW = torch.zeros_like(W, dtype=torch.float32) if ctx.needs_input_grad[1] else None
         for i in range(0, len(h), ctx.chunk):
             hc, gc = h[i:i+ctx.chunk], g[i:i+ctx.chunk].float()
-            z = F.linear(hc, W).float()                                        # [C, V], recomputed
+            z = F.linear(hc, W)                                                # [C, V], recomputed
+            dt, z = z.dtype, z.float()                                         # dt: the compute dtype (autocast's)
             dz = z.sub_(lse[i:i+ctx.chunk, None]).exp_().mul_(-gc[:, None])    # -g softmax(z)
             dz[torch.arange(len(hc), device=h.device), targets[i:i+ctx.chunk]] += gc  # + g e_y
-            dz = dz.to(F.linear(hc[:1], W).dtype)                              # the compute dtype (autocast's)
+            dz = dz.to(dt)
             if gh is not None: gh[i:i+ctx.chunk] = (dz @ W.to(dz.dtype)).to(h.dtype)
             if gW is not None:
                 if dz.dtype == gW.dtype == hc.dtype: gW.addmm_(dz.t(), hc)
@@ -420,9 +421,10 @@ def seq_logprobs(self:Captioner, tokens:Tensor, # [B*n, T] `[BOS, ..., EOS, PAD.
                  pixels:Optional[Tensor]=None, # [B, 3, H, W] images
                  feats:Optional[Tensor]=None, # [B, S, W] precomputed trunk features
                  memory:Optional[Tensor]=None, # [B, S, D] precomputed encoder output
-                 chunk:int=HEAD_CHUNK): # target tokens per LM-head chunk (`token_logprobs`); 0: all logits at once
+                 chunk:Optional[int]=None): # target tokens per LM-head chunk (`token_logprobs`); None: `HEAD_CHUNK`; 0: all logits at once
     "Sequence log-probabilities `[B*n]`: BOS excluded, EOS included, padding excluded."
     targets = self.local_ids(tokens[:, 1:])                                    # [B*n, T-1]
+    chunk = HEAD_CHUNK if chunk is None else chunk
     if not chunk: return seq_logprobs(self(tokens[:, :-1], pixels, feats, memory, full_vocab=False), targets)
     memory = self.encode(pixels, feats) if memory is None else memory
     h, _ = self.decoder.hidden(tokens[:, :-1], self.decoder.cross_kv(memory))  # [B*n, T-1, D]
