@@ -6,7 +6,8 @@ Two recipes (`RECIPES`):
   max length 30, batch 8, length penalty 1). Ours runs it as dico_nb's README tells a COCO user: trunk features read
   from a `FeatureCache` (fp16, `--features`), the reward's image features served by key from the `Scorer`'s cache,
   reward text trimmed to the longest candidate. A second "ours" (`ours_fresh`) is timed in the same interleaving
-  with fresh keys, so the reward's image tower runs every step. The peer runs it as aimagelab/DiCO's `DiCOTrainer`
+  with fresh keys, so the reward's image tower runs every step, and a third (`ours_full`) with `HEAD_CHUNK = 0`
+  (all logits at once, the sequence log-probs as computed before chunking). The peer runs it as aimagelab/DiCO's `DiCOTrainer`
   does: the trunk every step (`vision_encoder_forward`), beam search with autograd recording
   (`generate_with_backpropagation`: stock `generate` without its `no_grad`) + the transition scores, whose graph
   lives until the step ends, the reward's image tower every step and the candidates padded to 77 tokens, then the
@@ -25,6 +26,7 @@ import torch, torch.nn.functional as F
 from common import (Reference, reference_checkpoint, interleaved, Phases, amp_ctx, images, fresh_keys,
                     TINY, TINY_VIT, PAPER, VIT_B32, VIT_L14)
 from dico_nb.data import EOS_ID, PAD_ID
+import dico_nb.model
 from dico_nb.model import Captioner
 from dico_nb.losses import dico_loss
 from dico_nb.reward import Scorer, make_clip, ids_tokens, fit_images
@@ -158,19 +160,24 @@ def bench_dico(size, recipe, repeats, device='cpu', amp='none') -> dict:
     "Seconds per DiCO step, the package's against the peer (and, in the paper recipe, ours with fresh reward keys)."
     s = dico_setup(size, recipe, device)
     check = check_dico(s)  # fp32, before anything is timed; it warms both sides up
-    ph = dict(ours=Phases(device), peer=Phases(device), ours_fresh=Phases(device))
-    def ours(name, keys):
+    ph = dict(ours=Phases(device), peer=Phases(device), ours_fresh=Phases(device), ours_full=Phases(device))
+    def ours(name, keys, chunk=None):
         def call():
             s.policy.zero_grad(set_to_none=True)
-            with amp_ctx(device, amp): loss = dico_step(s.policy, dict(images=s.pixels, keys=keys()), s.ctx, mark=ph[name])[0]
-            loss.backward(); ph[name]('loss + backward')
+            saved = dico_nb.model.HEAD_CHUNK
+            if chunk is not None: dico_nb.model.HEAD_CHUNK = chunk
+            try:
+                with amp_ctx(device, amp): loss = dico_step(s.policy, dict(images=s.pixels, keys=keys()), s.ctx, mark=ph[name])[0]
+                loss.backward(); ph[name]('loss + backward')
+            finally: dico_nb.model.HEAD_CHUNK = saved
         return call
     def peer():
         s.peer.zero_grad(set_to_none=True)
         with amp_ctx(device, amp): loss = peer_step(s, dict(images=s.pixels, keys=fresh_keys()), ph['peer'])
         loss.backward(); ph['peer']('loss + backward')
     fns = dict(ours=ours('ours', (lambda: KEYS) if s.recipe.cached else fresh_keys), peer=peer)
-    if s.recipe.cached: fns['ours_fresh'] = ours('ours_fresh', fresh_keys)
+    if s.recipe.cached:  # the same step with the reward's images encoded every step, and with all logits at once (as before chunking)
+        fns.update(ours_fresh=ours('ours_fresh', fresh_keys), ours_full=ours('ours_full', lambda: KEYS, chunk=0))
     ts = interleaved(fns, repeats, device, warmup=0, phases={n: ph[n] for n in fns})
     flops = check['flops'] + (0 if s.recipe.cached else check['trunk_flops'])  # the work our timed step does
     return dict(ts=ts, flops=flops, check=check, phases={n: ph[n].medians() for n in fns}, items=B)

@@ -94,6 +94,8 @@ def main(quick:bool=False,       # smoke run: tiny sizes only, 1-2 repeats, smal
                     res, 3, 'aimagelab/DiCO recipe', peak=peak)
             rep.add(1, "DiCO step, paper's configuration, ours with the reward's images every step", 'same', res, None,
                     'aimagelab/DiCO recipe', ours='ours_fresh', peak=peak)
+            rep.add(1, "DiCO step, paper's configuration: chunked log-probs against all logits at once", 'same', res, 1,
+                    'ours with `HEAD_CHUNK = 0`', peer='ours_full', peak=peak)
         else:
             rep.add(1, 'DiCO step, kind peer, images/s', f'{size}, trunk run by both, k=5, len 20, lp 0', res, None,
                     'transformers recipe, stock `generate`', peak=peak)
