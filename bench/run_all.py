@@ -49,6 +49,14 @@ scoring just those 40 pairs with the corpus document frequencies computed once; 
 cache emptied before every call. FLOPs are counted with `torch.utils.flop_counter.FlopCounterMode` on our step
 (matmuls and convolutions; on CPU it does not see scaled-dot-product attention, a few % at these sizes).
 
+What the figures do not show. Random weights end no caption before the length limit, so the beam search's dropping
+of finished images (`03_decoding`) never triggers here, and neither side's teacher-forced passes save anything on
+padding: with a trained captioner (COCO captions end long before 30 tokens) both help ours. Both DiCO sides run eval
+mode; there the package's step encodes the policy's features once for the beam search and the teacher-forced pass,
+while in train mode (the default, the reference's dropout) it encodes twice, as the reference does (one encoder
+forward more: 3 BERT layers over 8 x 257 tokens, ~40 GFLOP, under a second here). `beam_search(compiled=True)` (torch.compile) is not timed on the CPU: it compiles for about a minute, and the
+step it compiles is dominated there by the LM-head matmul that compiling does not change; the GPU check times it.
+
 GPU: `bench/gpu_check.sh` (CUDA paths under bf16 / fp16 autocast, a DiCO step and beam search at paper size against
 the transformers peer, peak memory, decoder FLOP/s as a share of the GPU's bf16 peak) is ready to run; it has not
 been run: there was no GPU in this session, so there are no GPU figures here.
