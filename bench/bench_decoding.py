@@ -17,7 +17,7 @@ Also prints the agreement of the returned beams and the memory size of the paper
 import os, platform, sys, tempfile
 from pathlib import Path
 sys.path.insert(0, str(Path(__file__).parent))
-from common import decoding_setup, beam_agreement, timed  # sets HF_HUB_OFFLINE=1
+from common import decoding_setup, beam_agreement, interleaved  # sets HF_HUB_OFFLINE=1
 import torch
 from fastcore.script import call_parse
 import transformers
@@ -29,7 +29,7 @@ from dico_nb.decoding import beam_search
 def main(batch:int=32,     # images per batch
          beams:int=5,      # beams, all returned
          max_len:int=20,   # maximum length, BOS included
-         repeats:int=1,    # timed runs per side after a warm-up (best is reported)
+         repeats:int=1,    # timed runs per side after a warm-up, interleaved (the fastest is reported)
          threads:int=0):   # torch threads (0: torch's default)
     "Time 5-beam decoding, ours vs transformers, on the same weights and encoder output."
     if threads: torch.set_num_threads(threads)
@@ -40,8 +40,8 @@ def main(batch:int=32,     # images per batch
     def ours(): return beam_search(model, memory, k=beams, max_len=max_len, length_penalty=0.)  # as the peer's `generate`
     def theirs(scores=False): return ref.generate(memory, beams, max_len, scores)
     b, g = ours(), theirs(scores=True)  # warm-up, and the outputs compared below (scores kept only here)
-    t_ours, _ = timed(ours, repeats)
-    t_hf, _ = timed(theirs, repeats)
+    ts = interleaved(dict(ours=ours, theirs=theirs), repeats, warmup=0)
+    t_ours, t_hf = min(ts['ours']), min(ts['theirs'])
 
     agree = beam_agreement(b, g, batch, beams)
 

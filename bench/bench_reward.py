@@ -2,16 +2,13 @@
 """Reward scoring throughput: captions/s for a DiCO step's batch (8 images x 5 candidates), paper-size ViT-B-32
 CLIP with random weights, CPU. Ours (`Scorer`: text trimmed to the longest candidate, image features cached by key)
 vs the plain recipe (open_clip `encode_text` at 77 tokens, images encoded every call)."""
-import statistics, time
+import statistics, sys
+from pathlib import Path
+sys.path.insert(0, str(Path(__file__).parent))
+from common import interleaved
 import torch, torch.nn.functional as F, open_clip
 from fastcore.script import call_parse
 from dico_nb.reward import Scorer, make_clip, text_tokens
-
-def timeit(f, repeats):
-    f(); ts = []
-    for _ in range(repeats):
-        t0 = time.perf_counter(); f(); ts.append(time.perf_counter() - t0)
-    return ts
 
 @call_parse
 def main(arch:str='ViT-B-32-quickgelu', # open_clip architecture (random weights)
@@ -30,8 +27,8 @@ def main(arch:str='ViT-B-32-quickgelu', # open_clip architecture (random weights
         e_c = F.normalize(model.encode_text(open_clip.tokenize([f"A photo depicts {c}" for c in cands])), dim=-1)
         e_r = F.normalize(model.encode_text(open_clip.tokenize([f"A photo depicts {r}" for rs in refs for r in rs])), dim=-1)
         return e_i, e_c, e_r
-    ours = timeit(lambda: sc(x, cands, refs, keys), repeats)
-    base = timeit(plain, repeats)
+    ts = interleaved(dict(ours=lambda: sc(x, cands, refs, keys), base=plain), repeats)
+    ours, base = ts['ours'], ts['base']
     m_o, m_b = statistics.median(ours), statistics.median(base)
     n = images * k
     table = ("| machine | batch | ours (trimmed text, cached images) | open_clip at 77 tokens, images every call | ratio |\n|---|---|---|---|---|\n"

@@ -1,6 +1,6 @@
 """Helpers shared by the bench scripts: the reference (HF transformers) captioner with the same weights as ours,
-interleaved timing, FLOP counting and a description of the machine."""
-import copy, json, os, platform, time
+the one timing helper (interleaved calls, optionally phase by phase), FLOP counting and a description of the machine."""
+import contextlib, copy, inspect, itertools, json, os, platform, statistics, time
 from pathlib import Path
 os.environ.setdefault('HF_HUB_OFFLINE', '1')
 import torch, torch.nn as nn
@@ -16,7 +16,7 @@ VIT_B32 = dict(hidden_size=768, intermediate_size=3072, num_hidden_layers=12, nu
 VIT_L14 = dict(hidden_size=1024, intermediate_size=4096, num_hidden_layers=24, num_attention_heads=16, image_size=224, patch_size=14)
 PAPER = dict(d=512, enc_layers=3, dec_layers=3, heads=8, ffn=2048, enc_positions=512, dec_positions=1024)
 TINY = dict(d=32, enc_layers=1, dec_layers=2, heads=2, ffn=64, enc_positions=32, dec_positions=40)  # = dico_nb.model.tiny_config
-TINY_VIT = dict(hidden_size=32, intermediate_size=64, num_hidden_layers=2, num_attention_heads=2, image_size=32, patch_size=8)
+TINY_VIT = dict(hidden_size=48, intermediate_size=64, num_hidden_layers=2, num_attention_heads=2, image_size=32, patch_size=8)  # width != d: the checkpoint has a projection, as the reference's
 
 class Reference(nn.Module):
     "The reference captioner as HF modules: CLIPVisionModel -> Linear -> BertModel -> GPT2LMHeadModel (cross-attention)."
@@ -32,12 +32,15 @@ class Reference(nn.Module):
         "Encoder output `[B, S, D]`: projection, then BERT on the projected tokens."
         return self.bert(inputs_embeds=self.proj(feats)).last_hidden_state
 
-    def generate(self, memory, k, max_len, scores=True):  # memory [B, S, D]
-        "transformers' beam search, all `k` beams returned, length penalty 0 (ranking by log-prob, as ours)."
+    def generate(self, memory, k, max_len, scores=True, length_penalty=0., record=False):  # memory [B, S, D]
+        """transformers' beam search, all `k` beams returned (length penalty 0: ranking by log-prob). `record`: with
+        autograd recording, as the reference's `generate_with_backpropagation` (stock `generate` minus its `no_grad`)."""
         bos = torch.full((memory.shape[0], 1), BOS_ID, device=memory.device)  # [B, 1]
-        return self.gpt.generate(input_ids=bos, encoder_hidden_states=memory, num_beams=k, num_return_sequences=k,
-                                 max_length=max_len, length_penalty=0., do_sample=False, eos_token_id=EOS_ID,
-                                 pad_token_id=PAD_ID, use_cache=True, output_scores=scores, return_dict_in_generate=True)
+        gen = inspect.unwrap(type(self.gpt).generate) if record else type(self.gpt).generate
+        with torch.enable_grad() if record else contextlib.nullcontext():
+            return gen(self.gpt, input_ids=bos, encoder_hidden_states=memory, num_beams=k, num_return_sequences=k,
+                       max_length=max_len, length_penalty=length_penalty, do_sample=False, eos_token_id=EOS_ID,
+                       pad_token_id=PAD_ID, use_cache=True, output_scores=scores, return_dict_in_generate=True)
 
     def without_trunk(self):
         "A frozen copy without the vision tower (the DiCO reference model; the trunk features are shared)."
@@ -91,25 +94,31 @@ def beam_agreement(ours, theirs, batch, beams) -> dict:
         out['logprob_diff'] = (theirs.sequences_scores.view(batch, beams) - ours.logprobs).abs().max().item()
     return out
 
-# --- timing -------------------------------------------------------------------------------------------------------
+# --- timing (the one helper) --------------------------------------------------------------------------------------
 def sync(device):
     "Wait for queued GPU work (no-op on CPU)."
     if torch.device(device).type == 'cuda': torch.cuda.synchronize()
 
-def timed(f, repeats, device='cpu'):
-    "Best wall time of `repeats` calls, and the last result."
-    best, out = float('inf'), None
-    for _ in range(repeats):
-        sync(device); t = time.perf_counter(); out = f(); sync(device); best = min(best, time.perf_counter() - t)
-    return best, out
+class Phases:
+    "Wall time of named phases: `start()` before a call, then `mark(name)` as each phase ends (a step's `mark` hook)."
+    def __init__(self, device='cpu'): self.device, self.runs = device, []
+    def start(self): sync(self.device); self.runs.append({}); self.t = time.perf_counter()
+    def __call__(self, name):
+        sync(self.device); t = time.perf_counter(); self.runs[-1][name] = self.runs[-1].get(name, 0.) + t - self.t; self.t = t
+    def medians(self) -> dict:
+        "Median seconds of each phase over the calls."
+        return {n: statistics.median(r.get(n, 0.) for r in self.runs) for n in self.runs[-1]} if self.runs else {}
 
-def interleaved(fns:dict, repeats:int, device='cpu', warmup:int=1) -> dict:
-    "Seconds per call `{name: [repeats]}`; calls alternate A B, B A, ... so that load from other jobs hits all alike."
+def interleaved(fns:dict, repeats:int, device='cpu', warmup:int=1, phases:dict=None) -> dict:
+    """Seconds per call `{name: [repeats]}`; calls alternate A B, B A, ... so that load from other jobs hits all alike.
+    `phases`: `{name: Phases}` for functions that mark their phases (each timed call starts a new row of it)."""
+    phases = phases or {}
     for _ in range(warmup):
         for f in fns.values(): f()
     ts, names = {n: [] for n in fns}, list(fns)
     for r in range(repeats):
         for n in (names if r % 2 == 0 else names[::-1]):
+            if n in phases: phases[n].start()
             sync(device); t0 = time.perf_counter(); fns[n](); sync(device); ts[n].append(time.perf_counter() - t0)
     return ts
 
@@ -140,3 +149,27 @@ def machine(device='cpu') -> str:
     dev = torch.cuda.get_device_name() if torch.device(device).type == 'cuda' else f'CPU {cpu_model()}'
     return (f'{dev}, {os.cpu_count()} logical CPUs, torch {torch.__version__} with {torch.get_num_threads()} thread(s), '
             f'transformers {transformers.__version__}, open_clip {open_clip.__version__}, Python {platform.python_version()}')
+
+# --- stand-in data --------------------------------------------------------------------------------------------------
+def amp_ctx(device, amp):
+    "Autocast on CUDA (bf16/fp16), nothing on CPU."
+    if torch.device(device).type != 'cuda' or amp == 'none': return contextlib.nullcontext()
+    return torch.autocast('cuda', dtype=torch.bfloat16 if amp == 'bf16' else torch.float16)
+
+def images(size, n=8, seed=0):
+    "CLIP-normalised stand-in images `[n, 3, H, W]`."
+    return torch.randn(n, 3, size, size, generator=torch.Generator().manual_seed(seed))
+
+_calls = itertools.count()
+def fresh_keys(n=8):
+    "Sample keys never seen before (so a reward's image-feature cache never hits, as within a COCO epoch)."
+    c = next(_calls); return [f'{c}__img{i}' for i in range(n)]
+
+def captions(n=8, max_len=20, seed=0):
+    "Random captions `[n, max_len]`: BOS, 9..max_len-2 word ids, EOS, padding."
+    g = torch.Generator().manual_seed(seed)
+    out = torch.full((n, max_len), PAD_ID)
+    for i in range(n):
+        m = int(torch.randint(9, max_len - 1, (1,), generator=g))
+        out[i, 0], out[i, 1:m + 1], out[i, m + 1] = BOS_ID, torch.randint(0, 49406, (m,), generator=g), EOS_ID
+    return out

@@ -5,7 +5,7 @@
 # %% ../nbs/03_decoding.ipynb #006be95a
 from __future__ import annotations
 from dataclasses import dataclass
-from typing import Optional
+from typing import Optional, Union
 
 import torch, torch.nn.functional as F
 from torch import Tensor
@@ -14,7 +14,7 @@ from .data import PAD_ID, BOS_ID, EOS_ID
 from .model import Captioner
 
 # %% auto #0
-__all__ = ['step', 'global_ids', 'reorder', 'greedy', 'Beams', 'beam_search', 'filter_logits', 'sample']
+__all__ = ['step', 'global_ids', 'reorder', 'greedy', 'Beams', 'compiled_step', 'beam_search', 'filter_logits', 'sample']
 
 # %% ../nbs/03_decoding.ipynb #72bd0f11
 def step(model:Captioner, last:Tensor, # [N] last token of each row
@@ -69,41 +69,56 @@ def _merge(pool:tuple, # (tokens [B, k, L], logprobs [B, k], scores [B, k]) kept
     toks = torch.cat([pool[0], new[0]], 1).gather(1, o[..., None].expand(-1, -1, pool[0].shape[-1]))
     return toks, torch.cat([pool[1], new[1]], 1).gather(1, o), score
 
+_COMPILED = {}
+def compiled_step(backend:str='inductor'): # `torch.compile` backend ('aot_eager': traced, not code-generated)
+    "`step` compiled once per process and backend by `torch.compile` (dynamic shapes: the cache grows, finished images leave)."
+    if backend not in _COMPILED: _COMPILED[backend] = torch.compile(step, dynamic=True, backend=backend)
+    return _COMPILED[backend]
+
 @torch.no_grad()
 def beam_search(model:Captioner, memory:Tensor, # [B, S, D] encoder output (`model.encode`)
                 k:int=5, # beams, all returned
                 max_len:int=30, # maximum length, BOS included
-                length_penalty:float=1.): # alpha: hypotheses are ranked by logprob / length**alpha (1: the reference's)
+                length_penalty:float=1., # alpha: hypotheses are ranked by logprob / length**alpha (1: the reference's)
+                compiled:Union[bool, str]=False): # run the decoder step through `torch.compile`: True (inductor) or a backend name
     "Beam search returning all `k` beams per image with their sequence log-probs, ranked as transformers 4.20 ranks them."
     B, dev, ninf = memory.shape[0], memory.device, float('-inf')
+    dec_step = step if not compiled else compiled_step('inductor' if compiled is True else compiled)
     cross, cache = model.decoder.cross_kv(memory), None  # cross (k, v) once per image, shared by its beams
     eos = int(model.local_ids(torch.tensor([EOS_ID], device=dev))[0])
-    alive = torch.full((B, k, max_len), PAD_ID, dtype=torch.long, device=dev)  # [B, k, L]
+    alive = torch.full((B, k, max_len), PAD_ID, dtype=torch.long, device=dev)  # [n, k, L] for the n images still searching
     alive[..., 0] = BOS_ID
-    alive_lp = torch.full((B, k), ninf, device=dev)  # [B, k]; one live beam at the start
+    alive_lp = torch.full((B, k), ninf, device=dev)  # [n, k]; one live beam at the start
     alive_lp[:, 0] = 0.
-    pool = (alive.clone(), alive_lp.new_full((B, k), ninf), alive_lp.new_full((B, k), ninf))  # finished: tokens, logprobs, scores
-    done = torch.zeros(B, dtype=torch.bool, device=dev)  # [B] images whose pool is final
-    ranks = torch.arange(2*k, device=dev)
+    pool = [alive.clone(), alive_lp.new_full((B, k), ninf), alive_lp.new_full((B, k), ninf)]  # finished: tokens, logprobs, scores [B, ...]
+    act = torch.arange(B, device=dev)  # [n] the images still searching
+    ranks, beams = torch.arange(2*k, device=dev), torch.arange(k, device=dev)
     for t in range(1, max_len):
-        lp, cache = step(model, alive[..., t-1].flatten(), cross, cache)  # [B*k, V']
+        n = len(act)
+        lp, cache = dec_step(model, alive[..., t-1].flatten(), cross, cache)  # [n*k, V']
         V = lp.shape[-1]
-        cand = (alive_lp[..., None] + lp.view(B, k, V)).view(B, k*V)      # [B, k*V]
-        top, idx = cand.topk(min(2*k, k*V), -1)                            # [B, n], best first
+        cand = (alive_lp[..., None] + lp.view(n, k, V)).view(n, k*V)      # [n, k*V]
+        top, idx = cand.topk(min(2*k, k*V), -1)                            # [n, 2k], best first
         beam, tok = idx // V, idx % V
-        seq = alive.gather(1, beam[..., None].expand(-1, -1, max_len)).clone()  # [B, n, L]
+        seq = alive.gather(1, beam[..., None].expand(-1, -1, max_len)).clone()  # [n, 2k, L]
         seq[..., t] = global_ids(model, tok)
-        ended = (tok == eos) & (ranks[:top.shape[1]] < k) & top.isfinite() & ~done[:, None]  # length t: BOS + t-1 tokens
-        pool = _merge(pool, (seq, top, (top / t**length_penalty).masked_fill(~ended, ninf)), k)
-        alive_lp, o = top.masked_fill(tok == eos, ninf).topk(k, -1)        # the k best unfinished, [B, k]
+        ended = (tok == eos) & (ranks[:top.shape[1]] < k) & top.isfinite()  # length t: BOS + t-1 tokens
+        mine = _merge([p[act] for p in pool], (seq, top, (top / t**length_penalty).masked_fill(~ended, ninf)), k)  # [n, ...]
+        alive_lp, o = top.masked_fill(tok == eos, ninf).topk(k, -1)        # the k best unfinished, [n, k]
         alive = seq.gather(1, o[..., None].expand(-1, -1, max_len))
         if t == max_len - 1:  # cut at the length limit: length max_len, BOS included
-            cut = alive_lp.isfinite() & ~done[:, None]
-            pool = _merge(pool, (alive, alive_lp, (alive_lp / max_len**length_penalty).masked_fill(~cut, ninf)), k)
-            break
-        cache = reorder(cache, (beam.gather(1, o) + torch.arange(B, device=dev)[:, None] * k).flatten())
-        done |= pool[2][:, -1].isfinite() & (pool[2][:, -1] >= top[:, 0] / t**length_penalty)
+            cut = alive_lp.isfinite()
+            mine = _merge(mine, (alive, alive_lp, (alive_lp / max_len**length_penalty).masked_fill(~cut, ninf)), k)
+        for p, m in zip(pool, mine): p[act] = m
+        if t == max_len - 1: break
+        cache = reorder(cache, (beam.gather(1, o) + torch.arange(n, device=dev)[:, None] * k).flatten())
+        done = mine[2][:, -1].isfinite() & (mine[2][:, -1] >= top[:, 0] / t**length_penalty)  # [n] pool final
         if done.all(): break
+        if done.any():  # finished images leave the batch: their rows of everything that is carried on
+            keep = (~done).nonzero()[:, 0]                                   # [n']
+            act, alive, alive_lp = act[keep], alive[keep], alive_lp[keep]
+            cache = reorder(cache, (keep[:, None] * k + beams).flatten())
+            cross = [(ck[keep], cv[keep]) for ck, cv in cross]
     L = int((pool[0] != PAD_ID).sum(-1).max())
     return Beams(pool[0][..., :L], pool[1], pool[2])
 

@@ -21,10 +21,10 @@ from safetensors.torch import save_file, load_file
 from .data import PAD_ID, BOS_ID, EOS_ID, VOCAB_SIZE
 
 # %% auto #0
-__all__ = ['ACTIVATIONS', 'CLIP_VISION_MAP', 'REFERENCE_UNUSED', 'CaptionerConfig', 'tiny_config', 'quick_gelu', 'Trunk',
-           'CheckpointError', 'read_state_dict', 'build_trunk', 'Attention', 'EncoderLayer', 'Encoder', 'DecoderLayer',
-           'Decoder', 'init_weights', 'Captioner', 'expand_vocab', 'xe_loss', 'seq_logprobs', 'convert_state',
-           'reference_config', 'load_reference', 'resolve_checkpoint', 'param_count']
+__all__ = ['ACTIVATIONS', 'HEAD_CHUNK', 'CLIP_VISION_MAP', 'REFERENCE_UNUSED', 'CaptionerConfig', 'tiny_config', 'quick_gelu',
+           'Trunk', 'CheckpointError', 'read_state_dict', 'build_trunk', 'Attention', 'EncoderLayer', 'Encoder',
+           'DecoderLayer', 'Decoder', 'init_weights', 'Captioner', 'expand_vocab', 'xe_loss', 'seq_logprobs',
+           'token_logprobs', 'convert_state', 'reference_config', 'load_reference', 'resolve_checkpoint', 'param_count']
 
 # %% ../nbs/02_model.ipynb #50337e1d
 @dataclass
@@ -245,17 +245,28 @@ class Decoder(nn.Module):
         "Per-layer cross-attention (k, v), computed once per image."
         return [layer.cross.kv(memory) for layer in self.layers]
 
+    def head_weight(self, vocab:Optional[Tensor]=None): # [V'] token ids to keep; None: all
+        "The LM head's weight `[V, D]` (tied to the token embedding by default), or its rows `[V', D]` over `vocab`."
+        W = self.tok.weight if self.head is None else self.head.weight  # [V, D]
+        return W if vocab is None else W[vocab]
+
     def logits(self, h:Tensor, # [..., D] final hidden states
                vocab:Optional[Tensor]=None): # [V'] token ids to compute; None: all
         "LM-head logits `[..., V]` (or `[..., V']` over `vocab`)."
-        W = self.tok.weight if self.head is None else self.head.weight  # [V, D]
-        return F.linear(h, W if vocab is None else W[vocab])
+        return F.linear(h, self.head_weight(vocab))
 
     def forward(self, ids:Tensor, # [B*n, T] token ids
                 cross:list, # from `cross_kv`, batch B
                 cache:Optional[list]=None, # per-layer self-attention (k, v) of earlier positions
                 vocab:Optional[Tensor]=None): # [V'] restrict the LM head to these ids
         "Logits `[B*n, T, V or V']` and the updated cache."
+        h, new = self.hidden(ids, cross, cache)
+        return self.logits(h, vocab), new
+
+    def hidden(self, ids:Tensor, # [B*n, T] token ids
+               cross:list, # from `cross_kv`, batch B
+               cache:Optional[list]=None): # per-layer self-attention (k, v) of earlier positions
+        "Final hidden states `[B*n, T, D]` (after `ln_f`, before the LM head) and the updated cache."
         start = 0 if cache is None else cache[0][0].shape[2]
         pos = torch.arange(start, start + ids.shape[1], device=ids.device)
         x = self.drop(self.tok(ids) + self.pos(pos))  # [B*n, T, D]
@@ -263,7 +274,7 @@ class Decoder(nn.Module):
         for layer, kv, past in zip(self.layers, cross, cache or [None]*len(self.layers)):
             x, present = layer(x, kv, past)
             new.append(present)
-        return self.logits(self.ln_f(x), vocab), new
+        return self.ln_f(x), new
 
 # %% ../nbs/02_model.ipynb #9ab1c536
 def init_weights(m:nn.Module): # a submodule (use with `.apply`)
@@ -354,6 +365,48 @@ def seq_logprobs(logits:Tensor,        # [B, T, V] decoder outputs for the input
     nll = F.cross_entropy(logits.flatten(0, 1), targets.flatten(), ignore_index=pad_id, reduction='none')  # [B*T], 0 at padding
     return -nll.view(targets.shape).sum(-1)                                     # [B]: fused log-softmax, one [B*T, V] kept for backward
 
+# %% ../nbs/02_model.ipynb #e61d4007
+HEAD_CHUNK = 128  # target tokens per LM-head chunk by default (128 x 49409 fp32 logits = 25 MB); 0: the full-logits path
+
+class _TokenLogprobs(torch.autograd.Function):
+    "Target log-probs from hidden states and the LM head, chunk by chunk; the backward recomputes each chunk's logits."
+    @staticmethod
+    @torch.amp.custom_fwd(device_type='cuda')
+    def forward(ctx, h, W, targets, chunk):  # [M, D], [V, D], [M]
+        lse, out = h.new_empty(len(h), dtype=torch.float32), h.new_empty(len(h), dtype=torch.float32)  # [M]
+        for i in range(0, len(h), chunk):
+            z = F.linear(h[i:i+chunk], W).float()                              # [C, V]
+            lse[i:i+chunk] = z.logsumexp(-1)
+            out[i:i+chunk] = z.gather(1, targets[i:i+chunk, None])[:, 0] - lse[i:i+chunk]
+        ctx.save_for_backward(h, W, targets, lse); ctx.chunk = chunk
+        return out
+
+    @staticmethod
+    @torch.amp.custom_bwd(device_type='cuda')
+    def backward(ctx, g):  # [M] upstream gradient
+        h, W, targets, lse = ctx.saved_tensors
+        gh = torch.empty_like(h) if ctx.needs_input_grad[0] else None
+        gW = torch.zeros_like(W, dtype=torch.float32) if ctx.needs_input_grad[1] else None
+        for i in range(0, len(h), ctx.chunk):
+            hc, gc = h[i:i+ctx.chunk], g[i:i+ctx.chunk].float()
+            z = F.linear(hc, W)                                                # [C, V], recomputed
+            dt, z = z.dtype, z.float()                                         # dt: the compute dtype (autocast's)
+            dz = z.sub_(lse[i:i+ctx.chunk, None]).exp_().mul_(-gc[:, None])    # -g softmax(z)
+            dz[torch.arange(len(hc), device=h.device), targets[i:i+ctx.chunk]] += gc  # + g e_y
+            dz = dz.to(dt)
+            if gh is not None: gh[i:i+ctx.chunk] = (dz @ W.to(dz.dtype)).to(h.dtype)
+            if gW is not None:
+                if dz.dtype == gW.dtype == hc.dtype: gW.addmm_(dz.t(), hc)
+                else: gW += (dz.t() @ hc.to(dz.dtype)).float()
+        return gh, None if gW is None else gW.to(W.dtype), None, None
+
+def token_logprobs(h:Tensor, # [M, D] final hidden states at the target positions
+                   W:Tensor, # [V, D] LM-head weight
+                   targets:Tensor, # [M] target ids (indices into the rows of `W`)
+                   chunk:int=HEAD_CHUNK): # positions per chunk
+    "$\\log\\mathrm{softmax}(hW^\\top)_y$ per position `[M]` (fp32), never holding more than `chunk` rows of logits."
+    return _TokenLogprobs.apply(h, W, targets, max(1, chunk))
+
 # %% ../nbs/02_model.ipynb #2735239c
 @patch
 def loss(self:Captioner, tokens:Tensor, # [B*n, T] `[BOS, ..., EOS, PAD...]` captions
@@ -365,10 +418,19 @@ def loss(self:Captioner, tokens:Tensor, # [B*n, T] `[BOS, ..., EOS, PAD...]` cap
 
 @patch
 def seq_logprobs(self:Captioner, tokens:Tensor, # [B*n, T] `[BOS, ..., EOS, PAD...]` captions
-                 **kw): # `pixels`, `feats` or `memory`
+                 pixels:Optional[Tensor]=None, # [B, 3, H, W] images
+                 feats:Optional[Tensor]=None, # [B, S, W] precomputed trunk features
+                 memory:Optional[Tensor]=None, # [B, S, D] precomputed encoder output
+                 chunk:Optional[int]=None): # target tokens per LM-head chunk (`token_logprobs`); None: `HEAD_CHUNK`; 0: all logits at once
     "Sequence log-probabilities `[B*n]`: BOS excluded, EOS included, padding excluded."
-    logits = self(tokens[:, :-1], full_vocab=False, **kw)  # [B*n, T-1, V']
-    return seq_logprobs(logits, self.local_ids(tokens[:, 1:]))
+    targets = self.local_ids(tokens[:, 1:])                                    # [B*n, T-1]
+    chunk = HEAD_CHUNK if chunk is None else chunk
+    if not chunk: return seq_logprobs(self(tokens[:, :-1], pixels, feats, memory, full_vocab=False), targets)
+    memory = self.encode(pixels, feats) if memory is None else memory
+    h, _ = self.decoder.hidden(tokens[:, :-1], self.decoder.cross_kv(memory))  # [B*n, T-1, D]
+    keep = targets != PAD_ID                                                   # padding costs no head
+    lp = token_logprobs(h[keep], self.decoder.head_weight(self.vocab), targets[keep], chunk)  # [M]
+    return lp.new_zeros(len(tokens)).index_add(0, keep.nonzero()[:, 0], lp)    # [B*n]
 
 # %% ../nbs/02_model.ipynb #47113b07
 @patch

@@ -148,16 +148,24 @@ def policy_context(policy:Captioner, ctx):
     "The policy's mode while it makes and scores candidates: as it is in training (dropout on), or eval (`cfg.policy_mode`)."
     return contextlib.nullcontext() if ctx.cfg.policy_mode == 'train' else eval_mode(policy)
 
-def candidates(policy:Captioner, batch:dict, ctx)->tuple:
-    "Trunk features `[B, S, W]` and the policy's `k` beams `[B*k, L]` for the batch."
+def candidates(policy:Captioner, batch:dict, ctx,
+               mark=None): # called as `mark('trunk')`, `mark('beam search')` after each phase (timing); None: nothing
+    """Trunk features `[B, S, W]`, the policy's `k` beams `[B*k, L]` for the batch, and the policy's encoder output
+    `[B, S, D]` (with gradient) when the encoder has no dropout in this mode, so that one forward serves both the
+    beam search and the scoring pass (else None: the scoring pass draws its own dropout, as the reference's)."""
     feats = trunk_features(policy, batch, ctx)                                 # frozen, no grad
-    with torch.no_grad(), policy_context(policy, ctx):
-        beams = beam_search(policy, policy.encode(feats=feats), ctx.cfg.k, ctx.cfg.max_len, ctx.cfg.length_penalty)
-    return feats, beams.tokens.flatten(0, 1)                                   # [B, S, W], [B*k, L]
+    if mark: mark('trunk')
+    with policy_context(policy, ctx):
+        shared = not policy.training or policy.cfg.dropout == 0
+        with torch.set_grad_enabled(shared and torch.is_grad_enabled()): memory = policy.encode(feats=feats)  # [B, S, D]
+        with torch.no_grad(): beams = beam_search(policy, memory.detach(), ctx.cfg.k, ctx.cfg.max_len, ctx.cfg.length_penalty)
+    if mark: mark('beam search')
+    return feats, beams.tokens.flatten(0, 1), memory if shared else None       # [B, S, W], [B*k, L], [B, S, D]
 
-def policy_logprobs(policy:Captioner, tokens, feats, ctx):
+def policy_logprobs(policy:Captioner, tokens, feats, ctx,
+                    memory=None): # the policy's encoder output from `candidates` (None: encode `feats` here)
     "The policy's sequence log-probs of `tokens` `[B*k]`, with gradient, in the configured mode."
-    with policy_context(policy, ctx): return policy.seq_logprobs(tokens, feats=feats)
+    with policy_context(policy, ctx): return policy.seq_logprobs(tokens, feats=feats, memory=memory)
 
 @torch.no_grad()
 def reference_logprobs(reference:Captioner, tokens, feats):
@@ -165,21 +173,29 @@ def reference_logprobs(reference:Captioner, tokens, feats):
     with eval_mode(reference): return reference.seq_logprobs(tokens, feats=feats)
 
 # %% ../nbs/06_train.ipynb #b6cce152
-def dico_step(policy:Captioner, batch:dict, ctx)->tuple:
+def dico_step(policy:Captioner, batch:dict, ctx,
+              mark=None): # a callable `mark(phase)` run after each phase (trunk, beam search, reward, policy forward, reference forward); None: nothing
     "DiCO loss on the policy's own beam-search candidates."
-    feats, tokens = candidates(policy, batch, ctx)
+    feats, tokens, memory = candidates(policy, batch, ctx, mark)
     B, k = len(batch['keys']), ctx.cfg.k
     rewards = ctx.reward(batch, tokens).view(B, k)                             # [B, k]
-    s_policy = policy_logprobs(policy, tokens, feats, ctx).view(B, k)          # [B, k] with grad
+    if mark: mark('reward')
+    s_policy = policy_logprobs(policy, tokens, feats, ctx, memory).view(B, k)  # [B, k] with grad
+    if mark: mark('policy forward')
     s_ref = reference_logprobs(ctx.reference, tokens, feats).view(B, k)        # [B, k]
+    if mark: mark('reference forward')
     return dico_loss(s_policy, s_ref, rewards, ctx.cfg.beta, ctx.cfg.tau)
 
-def scst_step(policy:Captioner, batch:dict, ctx)->tuple:
+def scst_step(policy:Captioner, batch:dict, ctx,
+              mark=None): # as in `dico_step`
     "SCST loss (leave-one-out baseline) on the same candidates."
-    feats, tokens = candidates(policy, batch, ctx)
+    feats, tokens, memory = candidates(policy, batch, ctx, mark)
     B, k = len(batch['keys']), ctx.cfg.k
     rewards = ctx.reward(batch, tokens).view(B, k)
-    return scst_loss(policy_logprobs(policy, tokens, feats, ctx).view(B, k), rewards)
+    if mark: mark('reward')
+    s_policy = policy_logprobs(policy, tokens, feats, ctx, memory).view(B, k)
+    if mark: mark('policy forward')
+    return scst_loss(s_policy, rewards)
 
 STEPS = dict(xe=xe_step, dico=dico_step, scst=scst_step)
 
