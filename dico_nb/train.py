@@ -397,10 +397,11 @@ class Run:
         return torch.autocast('cuda', dtype=torch.bfloat16 if self.cfg.amp == 'bf16' else torch.float16)
 
     def loader(self):
-        "The training stream, positioned after the batches already consumed (read through `stream`)."
+        "The training stream, positioned after the batches already consumed (read through `stream`); XE on cached trunk features reads no pixels."
+        pixels = self.features is None or self.cfg.mode != 'xe'   # DiCO and SCST score the images with the reward
         return self.stream(CaptionLoader(self.cfg.data, self.cfg.batch_size, self.transform, train=True, workers=self.cfg.workers,
                                   shuffle=self.cfg.shuffle, seed=self.cfg.seed, start_batch=self.batches,
-                                  handler='skip', registry=self.cfg.registry or None))
+                                  handler='skip', registry=self.cfg.registry or None, images=pixels))
 
 # %% ../nbs/06_train.ipynb #4c1116ee
 from fastcore.basics import patch
