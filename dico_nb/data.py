@@ -447,7 +447,8 @@ def fake_karpathy(root:Path,          # folder for the json and the images
 # %% ../nbs/00_data.ipynb #84000509
 def decode_sample(sample:dict,     # raw webdataset sample: `__key__`, `__url__`, member bytes
                   layout:str,      # 'xe' or 'dict'
-                  transform=None): # PIL image -> tensor, e.g. `clip_transform(...)`
+                  transform=None,  # PIL image -> tensor, e.g. `clip_transform(...)`
+                  images:bool=True): # False: leave the image unread (no `image` in the result)
     "`key`, `where`, `image`, `captions` and non-fatal `issues` of a sample; raises `DataError` on a defect."
     where = f"{Path(sample.get('__url__', '?')).name}/{sample.get('__key__', '?')}"
     ext = LAYOUTS[layout]
@@ -463,10 +464,12 @@ def decode_sample(sample:dict,     # raw webdataset sample: `__key__`, `__url__`
             raise DataError(where, '.json is not a list of strings', f"got {type(caps).__name__}")
     kept = [c.strip() for c in caps if _caption_ok(c)]
     if not kept: raise DataError(where, 'empty caption')
-    image = load_image(sample['jpg'], where)
     issues = [(where, 'empty reference dropped', False)] * (len(caps) - len(kept))
-    return dict(key=sample['__key__'], where=where, image=transform(image) if transform else image,
-                captions=kept, issues=issues)
+    out = dict(key=sample['__key__'], where=where, captions=kept, issues=issues)
+    if images:
+        image = load_image(sample['jpg'], where)
+        out['image'] = transform(image) if transform else image
+    return out
 
 # %% ../nbs/00_data.ipynb #0385efaf
 def reader_shards(urls:list, # every shard of the split, in order
@@ -500,11 +503,12 @@ class CaptionShards(torch.utils.data.IterableDataset):
                  seed:int=0,             # seeds shard choice and shuffle, per rank and worker
                  handler:str='raise',    # 'raise' on a defect, or 'skip' it (passed on as an `error` record)
                  start_batch:int=0,      # resume: batches of `batch_size` already delivered (training only)
-                 batch_size:int=1):      # the DataLoader's batch size, to locate `start_batch`
+                 batch_size:int=1,       # the DataLoader's batch size, to locate `start_batch`
+                 images:bool=True):      # False: captions only, the images left unread
         check_handler(handler)  # (`store_attr` cannot see through torch's wrapped `IterableDataset.__init__`)
         self.urls, self.layout, self.transform, self.train = list(urls), layout, transform, train
         self.shuffle, self.seed, self.handler = shuffle, seed, handler
-        self.start_batch, self.batch_size = start_batch, batch_size
+        self.start_batch, self.batch_size, self.images = start_batch, batch_size, images
 
     def _reader(self, g:int, G:int):
         "Raw samples for reader `g` of `G`: a seeded endless stream, or its exact share of one pass."
@@ -528,7 +532,7 @@ class CaptionShards(torch.utils.data.IterableDataset):
 
     def _decode(self, s):
         if 'error' in s: return dict(key=s['__key__'], where=f"{Path(s['__url__']).name}/*", error=s['error'][0])
-        try: return decode_sample(s, self.layout, self.transform)
+        try: return decode_sample(s, self.layout, self.transform, self.images)
         except DataError as e:
             if self.handler == 'raise': raise
             return dict(key=s.get('__key__'), where=e.where, error=e.reason)
@@ -590,13 +594,13 @@ def clip_transform(model_name:str='ViT-L-14', # an open_clip model name
 def collate(samples:list,          # decoded samples and error records
             layout:str,            # 'xe' tokenizes the (single) caption; 'dict' keeps the references
             tokenizer:Tokenizer=None): # defaults to `Tokenizer()`
-    "A batch: `keys`, `images` [B, 3, H, W], `refs`; `tokens`/`mask` [B, T] for 'xe'; `issues` of the samples."
+    "A batch: `keys`, `images` [B, 3, H, W] (if the samples carry them), `refs`; `tokens`/`mask` [B, T] for 'xe'; `issues`."
     good = [s for s in samples if 'error' not in s]
     issues = [(s['where'], s['error'], True) for s in samples if 'error' in s]
     issues += [o for s in good for o in s['issues']]
-    ims = [s['image'] for s in good]
-    batch = dict(keys=[s['key'] for s in good], refs=[s['captions'] for s in good],
-                 images=torch.stack(ims) if ims and torch.is_tensor(ims[0]) else ims, issues=issues)
+    ims = [s['image'] for s in good if 'image' in s]
+    batch = dict(keys=[s['key'] for s in good], refs=[s['captions'] for s in good], issues=issues)
+    if len(ims) == len(good): batch['images'] = torch.stack(ims) if ims and torch.is_tensor(ims[0]) else ims
     if layout == 'xe':
         tok = (tokenizer or Tokenizer())([s['captions'][0] for s in good])
         batch.update(tokens=tok['tokens'], mask=tok['mask'])
@@ -616,11 +620,12 @@ class CaptionLoader:
                  handler:str='raise',         # 'raise' or 'skip' defective samples
                  shuffle:int=1000, seed:int=0,# training stream's buffer and seed
                  start_batch:int=0,           # resume a training stream after this many batches
-                 registry:Path=None):         # registry file for names
+                 registry:Path=None,          # registry file for names
+                 images:bool=True):           # False: keys and captions only, the images left unread (training on cached trunk features)
         self.spec = dataset_spec(data, registry) if isinstance(data, str) else data
         self.tally, self.tokenizer = Tally(), tokenizer or Tokenizer()
         ds = CaptionShards(self.spec['urls'], self.spec['layout'], transform or clip_transform(), train, shuffle, seed,
-                           handler, start_batch, batch_size)
+                           handler, start_batch, batch_size, images)
         self.dl = torch.utils.data.DataLoader(ds, batch_size=batch_size, num_workers=workers,
                                               collate_fn=partial(collate, layout=self.spec['layout'], tokenizer=self.tokenizer),
                                               multiprocessing_context=mp_context() if workers else None,

@@ -382,7 +382,8 @@ class Run:
         if self.world > 1: self.model = nn.parallel.DistributedDataParallel(self.model)
         params = [p for p in self.policy.parameters() if p.requires_grad]
         opt = torch.optim.AdamW if cfg.optimizer == 'adamw' else torch.optim.Adam
-        self.opt = opt(params, lr=cfg.lr, **(dict(weight_decay=cfg.weight_decay) if cfg.optimizer == 'adamw' else {}))
+        fused = self.device.type in ('cpu', 'cuda')   # one kernel per step instead of ~10 passes over every parameter
+        self.opt = opt(params, lr=cfg.lr, fused=fused, **(dict(weight_decay=cfg.weight_decay) if cfg.optimizer == 'adamw' else {}))
         self.sched = torch.optim.lr_scheduler.LambdaLR(self.opt, lr_factor(cfg))
         self.scaler = torch.amp.GradScaler('cuda', enabled=cfg.amp == 'fp16' and self.device.type == 'cuda')
         self.step, self.batches, self.best, self.bad, self.log_lines = 0, 0, None, 0, 0
@@ -397,10 +398,11 @@ class Run:
         return torch.autocast('cuda', dtype=torch.bfloat16 if self.cfg.amp == 'bf16' else torch.float16)
 
     def loader(self):
-        "The training stream, positioned after the batches already consumed (read through `stream`)."
+        "The training stream, positioned after the batches already consumed (read through `stream`); XE on cached trunk features reads no pixels."
+        pixels = self.features is None or self.cfg.mode != 'xe'   # DiCO and SCST score the images with the reward
         return self.stream(CaptionLoader(self.cfg.data, self.cfg.batch_size, self.transform, train=True, workers=self.cfg.workers,
                                   shuffle=self.cfg.shuffle, seed=self.cfg.seed, start_batch=self.batches,
-                                  handler='skip', registry=self.cfg.registry or None))
+                                  handler='skip', registry=self.cfg.registry or None, images=pixels))
 
 # %% ../nbs/06_train.ipynb #4c1116ee
 from fastcore.basics import patch
