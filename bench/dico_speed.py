@@ -29,10 +29,10 @@ from dico_nb.data import EOS_ID, PAD_ID
 import dico_nb.model
 from dico_nb.model import Captioner
 from dico_nb.losses import dico_loss
-from dico_nb.reward import Scorer, make_clip, ids_tokens, fit_images
+from dico_nb.reward import Scorer, make_clip, ids_tokens, fit_images, ClipReward
 from dico_nb.shapes_clip import shapes_clip_arch
 from dico_nb.features import cache_features, FeatureCache
-from dico_nb.train import dico_step, policy_logprobs, reference_logprobs, make_reference, ClipReward
+from dico_nb.train import dico_step, policy_logprobs, reference_logprobs, make_reference
 
 B, K = 8, 5  # images per step, beams (all returned)
 TINY_REWARD = shapes_clip_arch(image_size=32, patch=8, width=32, layers=2, text_width=32, text_layers=2, embed_dim=32)

@@ -15,16 +15,15 @@ from tqdm.auto import tqdm
 from .data import CaptionLoader, Tokenizer, clip_transform, dataset_spec, default_registry
 from .model import Captioner
 from .decoding import beam_search
-from .reward import Scorer
-from .losses import CiderD
+from .reward import Scorer, CiderD, simple_tokenize
 from .shapes import check, load_scenes, rep_rate
 
 # %% auto #0
 __all__ = ['JAVA_METRICS', 'SPICE_JARS', 'TABLE', 'trunk_image_size', 'model_transform', 'model_device', 'decode_split',
            'coco_image_id', 'coco_results', 'java_version', 'spice_dir', 'spice_missing', 'spice_command', 'spice',
-           'ptb_tokenize', 'coco_metrics', 'simple_tokenize', 'fast_cider', 'scorer_size', 'scorer_transform',
-           'clip_metrics', 'fluency', 'split_captions', 'train_split_of', 'shapes_truth', 'evaluate', 'table_header',
-           'table_row', 'save_evaluation', 'load_captioner', 'load_scorers']
+           'ptb_tokenize', 'coco_metrics', 'fast_cider', 'scorer_size', 'scorer_transform', 'clip_metrics', 'fluency',
+           'split_captions', 'train_split_of', 'shapes_truth', 'evaluate', 'table_header', 'table_row',
+           'save_evaluation', 'load_captioner', 'load_scorers']
 
 # %% ../nbs/07_evaluate.ipynb #2f3f282b
 def trunk_image_size(model:Captioner)->int:
@@ -176,10 +175,6 @@ def coco_metrics(preds:dict,          # image key -> predicted caption
     return {k: float(v) for k, v in out.items()}, notes
 
 # %% ../nbs/07_evaluate.ipynb #645d52fb
-def simple_tokenize(text:str)->str:
-    "Lower case, punctuation replaced by spaces, single-spaced."
-    return ' '.join(re.sub(r"[^\w\s]", ' ', str(text).lower()).split())
-
 def fast_cider(preds:dict, # image key -> predicted caption
                refs:dict): # image key -> reference captions
     "CIDEr-D (x100) with simple tokenization and document frequencies from `refs`."

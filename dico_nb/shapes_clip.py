@@ -14,7 +14,7 @@ from open_clip.model import CLIP
 
 from .data import clip_transform, CaptionShards, dataset_spec
 from .shapes import check, sample_caption, noun_phrase, load_scenes, SHAPES, COLOURS, VOCAB
-from .reward import PREFIX, Scorer, fit_images, make_clip, load_clip, save_clip, encode_text, text_tokens
+from .reward import PREFIX, Scorer, fit_images, make_clip, load_clip, save_clip, encode_text, text_tokens, CiderD, simple_tokenize
 
 # %% auto #0
 __all__ = ['SHAPES_CLIPS', 'PERTURB_KINDS', 'HACKS', 'shapes_clip_arch', 'shapes_resnet_arch', 'perturb', 'negative_caption',
@@ -242,8 +242,6 @@ def judge(cands:list,          # `judgment_set` output
           batch:int=256):      # candidates per pass
     "Every candidate's score by each metric: `{metric: [M]}` (reference-based ones against the image's references)."
     from pycocoevalcap.bleu.bleu import Bleu
-    from dico_nb.losses import CiderD
-    from dico_nb.evaluate import simple_tokenize
     refs = [split['refs'][c['i']] for c in cands]
     out = {'PAC-S (evaluator)': [], 'RefPAC-S (evaluator)': [], 'CLIP-S (trunk)': []}
     for o in range(0, len(cands), batch):

@@ -17,18 +17,18 @@ from tqdm.auto import tqdm
 from .data import CaptionLoader, Tokenizer, Tally, DataError, dataset_spec, split_references
 from .model import Captioner, CaptionerConfig
 from .decoding import beam_search
-from .losses import dico_loss, scst_loss, CiderD
-from .reward import Scorer, load_clip, fit_images
-from .evaluate import evaluate, simple_tokenize, model_transform
+from .losses import dico_loss, scst_loss
+from .reward import Scorer, load_clip, ClipReward, CiderReward, simple_tokenize
+from .evaluate import evaluate, model_transform
 from .features import FeatureCache
 
 # %% auto #0
 __all__ = ['CHOICES', 'STEPS', 'RESUME_SAFE', 'TrainConfig', 'dico_config', 'scst_config', 'setup_distributed', 'Objective',
            'trunk_features', 'xe_step', 'eval_mode', 'policy_context', 'candidates', 'policy_logprobs',
-           'reference_logprobs', 'dico_step', 'scst_step', 'ClipReward', 'CiderReward', 'validate',
-           'validation_reports', 'rng_state', 'set_rng_state', 'checksum', 'save_atomic', 'load_checkpoint',
-           'recover_swap', 'save_model_atomic', 'make_policy', 'make_reference', 'lr_factor', 'flat_numbers',
-           'trackers', 'Run', 'config_changes', 'check_resume', 'clip_gradients', 'postfix', 'train', 'config_cli']
+           'reference_logprobs', 'dico_step', 'scst_step', 'validate', 'validation_reports', 'rng_state',
+           'set_rng_state', 'checksum', 'save_atomic', 'load_checkpoint', 'recover_swap', 'save_model_atomic',
+           'make_policy', 'make_reference', 'lr_factor', 'flat_numbers', 'trackers', 'Run', 'config_changes',
+           'check_resume', 'clip_gradients', 'postfix', 'train', 'config_cli']
 
 # %% ../nbs/06_train.ipynb #1a4784ec
 CHOICES = dict(mode=('xe', 'dico', 'scst'), optimizer=('adamw', 'adam'), schedule=('warmup', 'constant'),
@@ -198,23 +198,6 @@ def scst_step(policy:Captioner, batch:dict, ctx,
     return scst_loss(s_policy, rewards)
 
 STEPS = dict(xe=xe_step, dico=dico_step, scst=scst_step)
-
-# %% ../nbs/06_train.ipynb #d19a5327
-class ClipReward:
-    "Reward of candidate token ids `[B*k, L]`: the scorer's `score` against the batch's images."
-    def __init__(self, scorer:Scorer): self.scorer = scorer
-    def __call__(self, batch, tokens):
-        return self.scorer(fit_images(self.scorer, batch['images']), tokens, keys=batch['keys'])['score'].flatten()
-
-class CiderReward:
-    "Reward of candidate token ids: CIDEr-D against the batch's references, df from a training corpus."
-    def __init__(self, corpus:dict): self.cider, self.tok = CiderD(corpus), Tokenizer()
-    def __call__(self, batch, tokens):
-        k = len(tokens) // len(batch['keys'])
-        caps = [self.tok.decode(t) for t in tokens]
-        cands = [caps[i * k:(i + 1) * k] for i in range(len(batch['keys']))]
-        refs = [[simple_tokenize(r) for r in rs] for rs in batch['refs']]
-        return self.cider([[simple_tokenize(c) for c in cs] for cs in cands], refs).flatten().float()
 
 # %% ../nbs/06_train.ipynb #db29b477
 def validate(policy:Captioner, ctx)->dict:
