@@ -23,7 +23,7 @@ __all__ = ['BOS_ID', 'EOS_ID', 'PAD_ID', 'VOCAB_SIZE', 'CLIP_CONTEXT', 'HANDLERS
            'karpathy_items', 'encode_members', 'write_shard', 'mp_context', 'write_split', 'default_registry',
            'register', 'dataset_spec', 'write_manifest', 'shard_files', 'check_settings', 'prepare_karpathy',
            'fake_karpathy', 'decode_sample', 'reader_shards', 'shuffled', 'CaptionShards', 'split_references',
-           'clip_transform', 'collate', 'CaptionLoader', 'quickstart']
+           'clip_image_size', 'clip_transform', 'collate', 'CaptionLoader', 'quickstart']
 
 # %% ../nbs/00_data.ipynb #02363b9c
 BOS_ID = 49406      # `<start_of_text>`
@@ -574,14 +574,23 @@ def split_references(data,                 # a registry name or a `dataset_spec`
     return out
 
 # %% ../nbs/00_data.ipynb #1fa31298
+def clip_image_size(clip)->int: # an open_clip model name, a model-config dict (`vision_cfg`), or a built CLIP / vision tower
+    "The input side of a CLIP's image tower."
+    if isinstance(clip, torch.nn.Module): size = getattr(clip, 'visual', clip).image_size
+    else:
+        cfg = open_clip.get_model_config(clip) if isinstance(clip, str) else clip
+        size = (cfg or {}).get('vision_cfg', {}).get('image_size')
+        if size is None: raise ValueError(f"unknown open_clip model {clip!r}: no input size known")
+    return int(size if isinstance(size, int) else size[0])
+
 def clip_transform(model_name:str='ViT-L-14', # an open_clip model name
                    pretrained:str='openai',   # pretrained tag whose preprocessing to use (None: open_clip defaults)
                    image_size:int=None,       # override the model's input size (custom / tiny configs)
                    train:bool=False):         # open_clip's training augmentation instead of resize + centre crop
     "open_clip's image preprocessing for `model_name` / `pretrained`."
-    cfg = open_clip.get_model_config(model_name) or {}
-    size = image_size or cfg.get('vision_cfg', {}).get('image_size')
-    if size is None: raise ValueError(f"unknown open_clip model {model_name!r}: pass `image_size`")
+    if image_size is None and open_clip.get_model_config(model_name) is None:
+        raise ValueError(f"unknown open_clip model {model_name!r}: pass `image_size`")
+    size = image_size or clip_image_size(model_name)
     p = open_clip.get_pretrained_cfg(model_name, pretrained) if pretrained else {}
     return open_clip.image_transform(size, is_train=train, mean=p.get('mean'), std=p.get('std'),
                                      resize_mode=p.get('resize_mode'), interpolation=p.get('interpolation'))

@@ -12,35 +12,17 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from .data import CaptionLoader, Tokenizer, clip_transform, dataset_spec, default_registry
-from .model import Captioner
+from .data import CaptionLoader, Tokenizer, clip_transform, clip_image_size, dataset_spec, default_registry
+from .model import Captioner, model_transform
 from .decoding import beam_search
 from .reward import Scorer, CiderD, simple_tokenize
 from .shapes import check, load_scenes, rep_rate
 
 # %% auto #0
-__all__ = ['JAVA_METRICS', 'SPICE_JARS', 'TABLE', 'trunk_image_size', 'model_transform', 'model_device', 'decode_split',
-           'coco_image_id', 'coco_results', 'java_version', 'spice_dir', 'spice_missing', 'spice_command', 'spice',
-           'ptb_tokenize', 'coco_metrics', 'fast_cider', 'scorer_size', 'scorer_transform', 'clip_metrics', 'fluency',
-           'split_captions', 'train_split_of', 'shapes_truth', 'evaluate', 'table_header', 'table_row',
-           'save_evaluation', 'load_captioner', 'load_scorers']
-
-# %% ../nbs/07_evaluate.ipynb #2f3f282b
-def trunk_image_size(model:Captioner)->int:
-    "Input side of the captioner's CLIP trunk, from its config."
-    t = model.cfg.trunk
-    if t is None: raise ValueError("this captioner has no trunk (features only): decoding from images needs one")
-    if isinstance(t, dict): return int(t['vision_cfg']['image_size'])
-    import open_clip
-    size = (open_clip.get_model_config(t) or {}).get('vision_cfg', {}).get('image_size')
-    if size is None: raise ValueError(f"unknown open_clip trunk {t!r}")
-    return int(size if isinstance(size, int) else size[0])
-
-def model_transform(model:Captioner):
-    "The image preprocessing of the captioner's trunk (resize + centre crop to its size, CLIP normalisation)."
-    t, tag = model.cfg.trunk, model.cfg.trunk_pretrained
-    if isinstance(t, str) and tag and not os.path.isfile(str(tag)): return clip_transform(t, tag)
-    return clip_transform('ViT-B-32', 'openai', image_size=trunk_image_size(model))
+__all__ = ['JAVA_METRICS', 'SPICE_JARS', 'TABLE', 'model_device', 'decode_split', 'coco_image_id', 'coco_results', 'java_version',
+           'spice_dir', 'spice_missing', 'spice_command', 'spice', 'ptb_tokenize', 'coco_metrics', 'fast_cider',
+           'scorer_transform', 'clip_metrics', 'fluency', 'split_captions', 'train_split_of', 'shapes_truth',
+           'evaluate', 'table_header', 'table_row', 'save_evaluation', 'load_captioner', 'load_scorers']
 
 # %% ../nbs/07_evaluate.ipynb #54cc1fca
 def model_device(model)->torch.device:
@@ -182,14 +164,9 @@ def fast_cider(preds:dict, # image key -> predicted caption
     return 100 * float(cider([[simple_tokenize(preds[k])] for k in preds], list(preds)).mean())
 
 # %% ../nbs/07_evaluate.ipynb #78bd7107
-def scorer_size(scorer:Scorer)->int:
-    "Input side of the scorer's CLIP."
-    size = scorer.model.visual.image_size
-    return int(size if isinstance(size, int) else size[0])
-
 def scorer_transform(scorer:Scorer):
     "Preprocessing for the scorer's CLIP: resize + centre crop to its input size, CLIP normalisation."
-    return clip_transform('ViT-B-32', 'openai', image_size=scorer_size(scorer))
+    return clip_transform('ViT-B-32', 'openai', image_size=clip_image_size(scorer.model))
 
 @torch.no_grad()
 def clip_metrics(scorers:dict,        # metric name -> `Scorer`, e.g. {'CLIP-S': Scorer(clip), 'PAC-S': Scorer(pacs, w=2.)}
@@ -202,7 +179,7 @@ def clip_metrics(scorers:dict,        # metric name -> `Scorer`, e.g. {'CLIP-S':
     "Mean score and reference-based score (x100) of each scorer: `{'CLIP-S', 'RefCLIP-S', ...}`."
     spec = dataset_spec(data, registry) if isinstance(data, str) else data
     groups = {}
-    for name, s in scorers.items(): groups.setdefault(scorer_size(s), []).append(name)
+    for name, s in scorers.items(): groups.setdefault(clip_image_size(s.model), []).append(name)
     sums = {}
     for names in groups.values():
         bar = tqdm(total=len(preds), desc=f"scoring {', '.join(names)}", unit='img', disable=not progress)

@@ -18,13 +18,14 @@ from open_clip.modified_resnet import ModifiedResNet
 from open_clip.model import _build_vision_tower
 from safetensors.torch import save_file, load_file
 
-from .data import PAD_ID, BOS_ID, EOS_ID, VOCAB_SIZE
+from .data import PAD_ID, BOS_ID, EOS_ID, VOCAB_SIZE, clip_transform, clip_image_size
 
 # %% auto #0
 __all__ = ['ACTIVATIONS', 'HEAD_CHUNK', 'CLIP_VISION_MAP', 'REFERENCE_UNUSED', 'CaptionerConfig', 'tiny_config', 'quick_gelu',
            'Trunk', 'CheckpointError', 'read_state_dict', 'build_trunk', 'Attention', 'EncoderLayer', 'Encoder',
-           'DecoderLayer', 'Decoder', 'init_weights', 'Captioner', 'expand_vocab', 'xe_loss', 'seq_logprobs',
-           'token_logprobs', 'convert_state', 'reference_config', 'load_reference', 'resolve_checkpoint', 'param_count']
+           'DecoderLayer', 'Decoder', 'init_weights', 'Captioner', 'model_transform', 'expand_vocab', 'xe_loss',
+           'seq_logprobs', 'token_logprobs', 'convert_state', 'reference_config', 'load_reference',
+           'resolve_checkpoint', 'param_count']
 
 # %% ../nbs/02_model.ipynb #50337e1d
 @dataclass
@@ -307,6 +308,14 @@ class Captioner(nn.Module):
             if self.trunk is None: raise ValueError('this captioner has no trunk: pass precomputed `feats`')
             feats = self.trunk(pixels)
         return self.encoder(feats)
+
+# %% ../nbs/02_model.ipynb #8e81aab6
+def model_transform(model:Captioner): # a captioner (only its `cfg` is read)
+    "The image preprocessing of the captioner's trunk (resize + centre crop to its size, CLIP normalisation)."
+    t, tag = model.cfg.trunk, model.cfg.trunk_pretrained
+    if t is None: raise ValueError("this captioner has no trunk (features only): decoding from images needs one")
+    if isinstance(t, str) and tag and not os.path.isfile(str(tag)): return clip_transform(t, tag)
+    return clip_transform('ViT-B-32', 'openai', image_size=clip_image_size(t))
 
 # %% ../nbs/02_model.ipynb #f62d0b93
 @patch

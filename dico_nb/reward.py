@@ -20,7 +20,7 @@ import open_clip
 from open_clip.model import CLIP
 from fastcore.basics import store_attr, patch
 
-from .data import BOS_ID, EOS_ID, PAD_ID, CLIP_CONTEXT, clip_bpe, Tokenizer
+from .data import BOS_ID, EOS_ID, PAD_ID, CLIP_CONTEXT, clip_bpe, clip_image_size, Tokenizer
 from .model import read_state_dict, CheckpointError
 
 # %% auto #0
@@ -175,8 +175,7 @@ def pairs(self:Scorer, images:torch.Tensor, # [M, 3, H, W] one image per caption
 # %% ../nbs/04_reward.ipynb #79aa4780
 def fit_images(scorer:Scorer, images:torch.Tensor): # [B, 3, H, W] CLIP-normalised images
     "`images` resized (bicubic) to the scorer's input side, when a captioner's trunk takes another size."
-    size = scorer.model.visual.image_size
-    size = size[0] if isinstance(size, (tuple, list)) else size
+    size = clip_image_size(scorer.model)
     return images if images.shape[-1] == size else F.interpolate(images, size=(size, size), mode='bicubic', align_corners=False)
 
 # %% ../nbs/04_reward.ipynb #17f929da

@@ -12,12 +12,12 @@ import torch
 from torch import Tensor
 
 from .data import CaptionLoader
-from .model import Captioner
+from .model import Captioner, model_transform
 from .decoding import sample
 from .shapes import Check, check, load_scenes
 from .reward import load_clip, Scorer
 from .train import TrainConfig, load_checkpoint, eval_mode
-from .evaluate import evaluate, save_evaluation, load_captioner, model_transform, model_device
+from .evaluate import evaluate, save_evaluation, load_captioner, model_device
 from .pipeline import ShapesJob, stage_data, stage_clips, stage_features, xe_cfg, ft_cfg, stage_train, job_threads
 
 # %% auto #0

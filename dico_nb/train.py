@@ -15,11 +15,11 @@ import torch.distributed as dist
 from tqdm.auto import tqdm
 
 from .data import CaptionLoader, Tokenizer, Tally, DataError, dataset_spec, split_references
-from .model import Captioner, CaptionerConfig
+from .model import Captioner, CaptionerConfig, model_transform
 from .decoding import beam_search
 from .losses import dico_loss, scst_loss
 from .reward import Scorer, load_clip, ClipReward, CiderReward, simple_tokenize
-from .evaluate import evaluate, model_transform
+from .evaluate import evaluate
 from .features import FeatureCache
 
 # %% auto #0
