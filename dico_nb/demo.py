@@ -13,7 +13,7 @@ from .data import Tokenizer, load_image
 from .decoding import beam_search
 from .losses import loser_weights
 from .model import model_transform
-from .evaluate import load_captioner
+from .convert import load_captioner
 
 # %% auto #0
 __all__ = ['caption_images', 'caption_files', 'beams_text', 'beams_html', 'demo']

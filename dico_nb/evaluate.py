@@ -22,7 +22,7 @@ from .shapes import check, load_scenes, rep_rate
 __all__ = ['JAVA_METRICS', 'SPICE_JARS', 'TABLE', 'model_device', 'decode_split', 'coco_image_id', 'coco_results', 'java_version',
            'spice_dir', 'spice_missing', 'spice_command', 'spice', 'ptb_tokenize', 'coco_metrics', 'fast_cider',
            'scorer_transform', 'clip_metrics', 'fluency', 'split_captions', 'train_split_of', 'shapes_truth',
-           'evaluate', 'table_header', 'table_row', 'save_evaluation', 'load_captioner', 'load_scorers']
+           'evaluate', 'table_header', 'table_row', 'save_evaluation', 'load_scorers']
 
 # %% ../nbs/07_evaluate.ipynb #54cc1fca
 def model_device(model)->torch.device:
@@ -323,14 +323,6 @@ def save_evaluation(ev:dict,     # what `evaluate` returned
     return paths
 
 # %% ../nbs/07_evaluate.ipynb #64d7ab8a
-def load_captioner(checkpoint:Path)->Captioner:
-    "`Captioner.from_pretrained(checkpoint)`, with a clear error when the checkpoint is not there."
-    p = Path(checkpoint)
-    if not p.is_dir() or not (p/'config.json').exists():
-        raise FileNotFoundError(f"checkpoint not found: {p} is not a directory with config.json (and model.safetensors) "
-                                "as written by Captioner.save_pretrained, nor a reference DiCO checkpoint")
-    return Captioner.from_pretrained(p)
-
 def load_scorers(clip:Path=None,     # CLIP weights for CLIP-S / RefCLIP-S
                  pacs:Path=None,     # PAC-S weights for PAC-S / RefPAC-S
                  clip_arch=None,     # architecture of `clip` (default: from the file, see `load_clip`)

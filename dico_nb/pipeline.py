@@ -17,7 +17,8 @@ from .features import cache_features
 from .reward import load_clip, Scorer
 from .shapes_clip import shapes_resnet_arch, SHAPES_CLIPS, shipped_clip, make_shapes_clip
 from .train import TrainConfig, dico_config, scst_config, train
-from .evaluate import evaluate, save_evaluation, table_header, table_row, load_captioner, coco_image_id
+from .evaluate import evaluate, save_evaluation, table_header, table_row, coco_image_id
+from .convert import load_captioner
 
 # %% auto #0
 __all__ = ['COLUMNS', 'ShapesJob', 'stage_data', 'stage_clips', 'stage_features', 'captioner_model', 'xe_cfg', 'ft_cfg',

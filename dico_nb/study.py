@@ -17,7 +17,8 @@ from .decoding import sample
 from .shapes import Check, check, load_scenes
 from .reward import load_clip, Scorer
 from .train import TrainConfig, load_checkpoint, eval_mode
-from .evaluate import evaluate, save_evaluation, load_captioner, model_device
+from .convert import load_captioner
+from .evaluate import evaluate, save_evaluation, model_device
 from .pipeline import ShapesJob, stage_data, stage_clips, stage_features, xe_cfg, ft_cfg, stage_train, job_threads
 
 # %% auto #0
@@ -138,7 +139,7 @@ def truth_f1(precision:float, recall:float)->float:
 def load_last(run_dir:Path)->tuple:
     "The policy of a run's `last.pt` (in eval mode) and its step."
     ck = load_checkpoint(Path(run_dir)/'last.pt')
-    model = Captioner.from_pretrained(json.loads(ck['config'])['init'])
+    model = load_captioner(json.loads(ck['config'])['init'])
     model.load_state_dict(ck['policy'])
     return model.eval(), ck['step']
 

@@ -21,6 +21,7 @@ from .losses import dico_loss, scst_loss
 from .reward import Scorer, load_clip, ClipReward, CiderReward, simple_tokenize
 from .evaluate import evaluate
 from .features import FeatureCache
+from .convert import load_captioner
 
 # %% auto #0
 __all__ = ['CHOICES', 'STEPS', 'RESUME_SAFE', 'TrainConfig', 'dico_config', 'scst_config', 'setup_distributed', 'Objective',
@@ -289,7 +290,7 @@ def save_model_atomic(model:Captioner, path:Path):
 def make_policy(cfg:TrainConfig)->Captioner:
     "The captioner to train: loaded from `cfg.init`, or new from `cfg.model`, with the vocabulary restriction."
     torch.manual_seed(cfg.seed)
-    policy = Captioner.from_pretrained(cfg.init) if cfg.init else Captioner(CaptionerConfig(**(cfg.model or {})))
+    policy = load_captioner(cfg.init) if cfg.init else Captioner(CaptionerConfig(**(cfg.model or {})))
     if cfg.vocab_from and policy.vocab is None:
         tok = Tokenizer(max_len=10_000)
         ids = {i for caps in split_references(cfg.vocab_from, cfg.registry or None).values() for c in caps for i in tok.encode(c)}

@@ -2,7 +2,7 @@
 "Precompute a captioner's frozen-trunk token features (fp16) for a shard set."
 from fastcore.script import call_parse
 from dico_nb.data import CaptionLoader, clip_transform
-from dico_nb.model import Captioner
+from dico_nb.convert import load_captioner
 from dico_nb.features import cache_features
 
 @call_parse
@@ -16,7 +16,7 @@ def main(checkpoint:str,           # captioner directory (`save_pretrained` or t
          workers:int=0,            # data-loading processes
          device:str='cpu'):        # where the trunk runs
     "Run the trunk once per image of `data` and store the features in `out`."
-    model = Captioner.from_pretrained(checkpoint).to(device)
+    model = load_captioner(checkpoint).to(device)
     tf = clip_transform(clip_name, pretrained or None, image_size)
     loader = CaptionLoader(data, batch_size=batch_size, transform=tf, workers=workers)
     n = cache_features(model.trunk, loader, out, source=dict(checkpoint=checkpoint, data=data, trunk=model.cfg.trunk))

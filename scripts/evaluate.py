@@ -5,7 +5,8 @@
 import time
 from fastcore.script import call_parse
 from dico_nb.features import FeatureCache
-from dico_nb.evaluate import evaluate, load_captioner, load_scorers, save_evaluation, table_header, table_row
+from dico_nb.convert import load_captioner
+from dico_nb.evaluate import evaluate, load_scorers, save_evaluation, table_header, table_row
 
 @call_parse
 def main(checkpoint:str=None,        # captioner directory (`Captioner.save_pretrained`, or the reference's HF checkpoint)
