@@ -96,7 +96,7 @@ def convert_state(theirs:dict, # source state dict
     unexpected = [k for k in theirs if k not in used and not any(u in k for u in unused)]
     if missing or unexpected or bad:
         show = lambda xs: f'{len(xs)}: ' + ', '.join(xs[:25]) + (' ...' if len(xs) > 25 else '')
-        raise ValueError(f'checkpoint does not match the model.\n missing {show(missing)}\n unexpected {show(unexpected)}\n shape mismatches {show(bad)}')
+        raise CheckpointError(f'checkpoint does not match the model.\n missing {show(missing)}\n unexpected {show(unexpected)}\n shape mismatches {show(bad)}')
     return out
 
 # %% ../nbs/02c_convert.ipynb #6551660c

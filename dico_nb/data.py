@@ -4,7 +4,7 @@
 
 # %% ../nbs/00_data.ipynb #fdc2e4a6
 from __future__ import annotations
-import hashlib, io, itertools, json, os, random, tarfile, threading, time
+import contextlib, hashlib, io, itertools, json, os, random, shutil, tarfile, threading, time
 from collections import Counter
 from concurrent.futures import ProcessPoolExecutor
 from functools import lru_cache, partial
@@ -20,10 +20,10 @@ from fastcore.basics import store_attr, patch
 # %% auto #0
 __all__ = ['BOS_ID', 'EOS_ID', 'PAD_ID', 'VOCAB_SIZE', 'CLIP_CONTEXT', 'HANDLERS', 'SPLITS', 'LAYOUTS', 'clip_bpe', 'Tokenizer',
            'pad_ids', 'DataError', 'check_handler', 'Tally', 'to_rgb', 'load_image', 'resize_short', 'jpeg_bytes',
-           'karpathy_items', 'encode_members', 'write_shard', 'mp_context', 'write_split', 'default_registry',
-           'register', 'dataset_spec', 'write_manifest', 'shard_files', 'check_settings', 'prepare_karpathy',
-           'fake_karpathy', 'decode_sample', 'reader_shards', 'shuffled', 'CaptionShards', 'split_references',
-           'clip_image_size', 'clip_transform', 'collate', 'CaptionLoader', 'quickstart']
+           'karpathy_items', 'image_id', 'atomic_path', 'encode_members', 'write_shard', 'mp_context', 'write_split',
+           'default_registry', 'register', 'dataset_spec', 'write_manifest', 'shard_files', 'check_settings',
+           'prepare_karpathy', 'fake_karpathy', 'decode_sample', 'reader_shards', 'shuffled', 'CaptionShards',
+           'split_references', 'clip_image_size', 'clip_transform', 'collate', 'CaptionLoader', 'quickstart']
 
 # %% ../nbs/00_data.ipynb #02363b9c
 BOS_ID = 49406      # `<start_of_text>`
@@ -215,6 +215,23 @@ def karpathy_items(karpathy:dict,       # the parsed Karpathy json
     random.Random(seed).shuffle(out['train_xe'])
     return out
 
+# %% ../nbs/00_data.ipynb #ddaed904
+def image_id(key:str)->str: # a sample key, `{sentid}__{file stem}`
+    "The image a sample key belongs to: the file stem (a key without `__` is its own image)."
+    return key.split('__', 1)[-1]
+
+# %% ../nbs/00_data.ipynb #d4795f5e
+@contextlib.contextmanager
+def atomic_path(path:Path): # the file (or new directory) to write
+    "A temporary path beside `path` to write to; renamed over `path` when the block ends, removed if it fails."
+    path = Path(path); tmp = path.with_name(path.name + '.tmp')
+    try: yield tmp
+    except BaseException:
+        if tmp.is_dir(): shutil.rmtree(tmp, ignore_errors=True)
+        else: tmp.unlink(missing_ok=True)
+        raise
+    os.replace(tmp, path)
+
 # %% ../nbs/00_data.ipynb #019af8e0
 LAYOUTS = {'xe': 'txt', 'dict': 'json'}
 
@@ -229,10 +246,6 @@ def encode_members(rec:dict,       # a record: `key`, `captions` and `path` or `
     return {'__key__': rec['key'], 'jpg': jpeg_bytes(resize_short(img, size)), LAYOUTS[layout]: text}
 
 # %% ../nbs/00_data.ipynb #9b61c306
-def _write_atomic(path:Path, text:str):
-    "Write `text` to `path` through a temporary file, so `path` is either old or complete."
-    tmp = path.with_name(path.name + '.tmp'); tmp.write_text(text); os.replace(tmp, path)
-
 def write_shard(path:Path,       # final shard path, `NAME-00000.tar`
                 recs:list,       # the records of this shard
                 layout:str,      # 'xe' or 'dict'
@@ -241,22 +254,20 @@ def write_shard(path:Path,       # final shard path, `NAME-00000.tar`
                 settings:dict=None): # the preparation's settings, kept in the sidecar
     "Write `recs` to `path` atomically, with a sidecar `path.json` of its count, skipped records and `settings`."
     path = Path(path); make = make or partial(encode_members, layout=layout)
-    tmp = path.with_name(path.name + '.tmp')
     count, issues = 0, []
     try:
-        with open(tmp, 'wb') as f, wds.TarWriter(f, mtime=0) as w:
-            for rec in recs:
-                try: w.write(make(rec)); count += 1
-                except DataError as e:
-                    if handler == 'raise': raise
-                    issues.append((f"{path.name}/{rec['key']} ({Path(e.where).name})", e.reason, True))
+        with atomic_path(path) as tmp:
+            with open(tmp, 'wb') as f, wds.TarWriter(f, mtime=0) as w:
+                for rec in recs:
+                    try: w.write(make(rec)); count += 1
+                    except DataError as e:
+                        if handler == 'raise': raise
+                        issues.append((f"{path.name}/{rec['key']} ({Path(e.where).name})", e.reason, True))
+            side = dict(shard=path.name, count=count, issues=issues, settings=settings)
+            with atomic_path(path.with_name(path.name + '.json')) as t: t.write_text(json.dumps(side))  # before the shard's rename
     except BaseException as e:
-        tmp.unlink(missing_ok=True)
         if not isinstance(e, DataError): e.add_note(f"while writing {path}")
         raise
-    side = dict(shard=path.name, count=count, issues=issues, settings=settings)
-    _write_atomic(path.with_name(path.name + '.json'), json.dumps(side))
-    os.replace(tmp, path)
     return side
 
 # %% ../nbs/00_data.ipynb #1726a496
@@ -312,7 +323,7 @@ def register(manifest_path:Path,      # a `manifest.json` written by a preparati
     names = {f"{m['name']}_{s}": dict(manifest=str(manifest_path), split=s) for s in m['splits']}
     reg.update(names)
     registry.parent.mkdir(parents=True, exist_ok=True)
-    tmp = registry.with_name(registry.name + '.tmp'); tmp.write_text(json.dumps(reg, indent=1)); os.replace(tmp, registry)
+    with atomic_path(registry) as tmp: tmp.write_text(json.dumps(reg, indent=1))
     return list(names)
 
 # %% ../nbs/00_data.ipynb #3752aaf8
@@ -340,8 +351,7 @@ def write_manifest(out_dir:Path,      # the dataset folder
                    **info):           # more fields for the manifest (source, image size, ...)
     "Write `out_dir/manifest.json` and register its splits; returns the manifest."
     manifest = dict(name=name, **info, splits=splits, defects=tally.report() if tally else 'no defects')
-    tmp = Path(out_dir)/'manifest.json.tmp'; tmp.write_text(json.dumps(manifest, indent=1))
-    os.replace(tmp, Path(out_dir)/'manifest.json')
+    with atomic_path(Path(out_dir)/'manifest.json') as tmp: tmp.write_text(json.dumps(manifest, indent=1))
     register(Path(out_dir)/'manifest.json', registry)
     return manifest
 

@@ -12,7 +12,7 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from .data import CaptionLoader, Tokenizer, clip_transform, clip_image_size, dataset_spec, default_registry
+from .data import CaptionLoader, Tokenizer, clip_transform, clip_image_size, dataset_spec, default_registry, image_id, split_references
 from .model import Captioner, model_transform
 from .decoding import beam_search
 from .reward import Scorer, CiderD, simple_tokenize
@@ -21,8 +21,8 @@ from .shapes import check, load_scenes, rep_rate
 # %% auto #0
 __all__ = ['JAVA_METRICS', 'SPICE_JARS', 'TABLE', 'model_device', 'decode_split', 'coco_image_id', 'coco_results', 'java_version',
            'spice_dir', 'spice_missing', 'spice_command', 'spice', 'ptb_tokenize', 'coco_metrics', 'fast_cider',
-           'scorer_transform', 'clip_metrics', 'fluency', 'split_captions', 'train_split_of', 'shapes_truth',
-           'evaluate', 'table_header', 'table_row', 'save_evaluation', 'load_scorers']
+           'scorer_transform', 'clip_metrics', 'fluency', 'train_split_of', 'shapes_truth', 'evaluate', 'table_header',
+           'table_row', 'save_evaluation', 'load_scorers']
 
 # %% ../nbs/07_evaluate.ipynb #54cc1fca
 def model_device(model)->torch.device:
@@ -69,7 +69,7 @@ def decode_split(model,                 # a `Captioner`, or a function: batch ->
 # %% ../nbs/07_evaluate.ipynb #a034c938
 def coco_image_id(key:str):
     "COCO image id of a sample key: the trailing number of its file stem (else the stem)."
-    stem = key.split('__', 1)[-1]
+    stem = image_id(key)
     m = re.search(r'(\d+)$', stem)
     return int(m[1]) if m else stem
 
@@ -210,23 +210,6 @@ def fluency(preds:list,           # predicted captions
                 rep=100 * sum(rep_rate(t, n) for t in toks) / max(1, len(toks)))
 
 # %% ../nbs/07_evaluate.ipynb #83775af0
-@lru_cache(8)
-def _members_text(urls:tuple, ext:str)->tuple:
-    out = []
-    for url in urls:
-        with tarfile.open(url) as tf:
-            for m in tf:
-                if m.name.endswith('.' + ext) and not m.name.endswith('.scene.' + ext):
-                    t = tf.extractfile(m).read().decode('utf-8')
-                    out += json.loads(t) if ext == 'json' else [t]
-    return tuple(out)
-
-def split_captions(data,               # registry name or `dataset_spec` dict
-                   registry:Path=None)->list:
-    "Every caption of a split, read from its shards' `.json` / `.txt` members (cached per process)."
-    spec = dataset_spec(data, registry) if isinstance(data, str) else data
-    return list(_members_text(tuple(spec['urls']), 'json' if spec['layout'] == 'dict' else 'txt'))
-
 def train_split_of(name:str,           # a registry name such as 'shapes_test'
                    registry:Path=None)->str:
     "`{name}_train` for `{name}_{split}` when registered, else None."
@@ -278,7 +261,7 @@ def evaluate(model,                 # a `Captioner`, or a function: batch -> one
         t = time.time(); metrics.update(clip_metrics(scorers, spec, P, R, registry=registry, progress=progress)); timed('clip', t)
     if train == 'auto': train = train_split_of(spec['name'], registry)
     if train is None: notes.append(f"% novel unavailable: no training split given or registered for {spec['name']}")
-    metrics.update(fluency(d['preds'], split_captions(train, registry) if train else None))
+    metrics.update(fluency(d['preds'], [c for cs in split_references(train, registry).values() for c in cs] if train else None))
     scenes = load_scenes(spec)
     if scenes: metrics.update(shapes_truth(P, scenes))
     metrics = {k_: v for k_, v in metrics.items() if v is not None}

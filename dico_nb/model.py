@@ -22,9 +22,9 @@ from .data import PAD_ID, BOS_ID, EOS_ID, VOCAB_SIZE, clip_transform, clip_image
 
 # %% auto #0
 __all__ = ['ACTIVATIONS', 'HEAD_CHUNK', 'CaptionerConfig', 'tiny_config', 'quick_gelu', 'Trunk', 'CheckpointError',
-           'read_state_dict', 'build_trunk', 'Attention', 'EncoderLayer', 'Encoder', 'DecoderLayer', 'Decoder',
-           'init_weights', 'Captioner', 'model_transform', 'expand_vocab', 'xe_loss', 'seq_logprobs', 'token_logprobs',
-           'checkpoint_meta', 'param_count']
+           'read_state_dict', 'load_state_strict', 'build_trunk', 'Attention', 'EncoderLayer', 'Encoder',
+           'DecoderLayer', 'Decoder', 'init_weights', 'Captioner', 'model_transform', 'expand_vocab', 'xe_loss',
+           'seq_logprobs', 'token_logprobs', 'checkpoint_meta', 'param_count']
 
 # %% ../nbs/02_model.ipynb #50337e1d
 @dataclass
@@ -121,6 +121,21 @@ def read_state_dict(path:Path)->dict:
     for k in ('input_resolution', 'context_length', 'vocab_size'): sd.pop(k, None)  # OpenAI JIT extras
     return sd
 
+def load_state_strict(model:nn.Module, # the model to fill
+                      sd:dict,          # its weights, by name
+                      where:str=''):    # names the source in errors
+    "Load `sd` into `model`, or raise `CheckpointError` listing missing, unexpected and mis-shaped tensors."
+    own = model.state_dict()
+    missing, unexpected = sorted(set(own) - set(sd)), sorted(set(sd) - set(own))
+    shapes = [f"{k}: {tuple(sd[k].shape)} in file, {tuple(own[k].shape)} in model" for k in own
+              if k in sd and sd[k].shape != own[k].shape]
+    if missing or unexpected or shapes:
+        def _l(xs): return ', '.join(xs[:8]) + (f', ... ({len(xs)} in all)' if len(xs) > 8 else '') if xs else 'none'
+        raise CheckpointError(f"{where} does not fit {type(model).__name__}: missing {_l(missing)}; "
+                              f"unexpected {_l(unexpected)}; shape mismatches {_l(shapes)}")
+    model.load_state_dict({k: v.to(own[k].dtype) for k, v in sd.items()})
+    return model
+
 def _visual_state(sd:dict) -> dict:
     "The visual tower's entries of a full-CLIP (`visual.*`) or visual-only state dict."
     if any(k.startswith('visual.') for k in sd): return {k[7:]: v for k, v in sd.items() if k.startswith('visual.')}
@@ -136,7 +151,7 @@ def build_trunk(model:Union[str, dict], # open_clip model name (e.g. 'ViT-L-14-q
     cfg = open_clip.get_model_config(model) if isinstance(model, str) else model
     if cfg is None: raise ValueError(f'unknown open_clip model {model!r}')
     visual = _build_vision_tower(cfg['embed_dim'], cfg['vision_cfg'], quick_gelu=cfg.get('quick_gelu', False))
-    if pretrained is not None: visual.load_state_dict(_visual_state(read_state_dict(pretrained)))
+    if pretrained is not None: load_state_strict(visual, _visual_state(read_state_dict(pretrained)), str(pretrained))
     return Trunk(visual)
 
 # %% ../nbs/02_model.ipynb #8b74f33a
@@ -466,11 +481,7 @@ def from_pretrained(cls:Captioner, path): # a directory written by `save_pretrai
         raise CheckpointError(f"{path} is a reference (HF VisionEncoderDecoderModel) checkpoint: load it with `dico_nb.convert.load_captioner`")
     if meta.get('format') != 'dico_nb': raise CheckpointError(f'{path}/config.json is neither a dico_nb nor a reference checkpoint')
     model = cls(CaptionerConfig(**meta['config']), load_trunk=False)
-    sd, own = read_state_dict(path/'model.safetensors'), model.state_dict()
-    missing, unexpected = [k for k in own if k not in sd], [k for k in sd if k not in own]
-    if missing or unexpected: raise CheckpointError(f'checkpoint does not match the model.\n missing {missing}\n unexpected {unexpected}')
-    model.load_state_dict(sd)
-    return model.eval()
+    return load_state_strict(model, read_state_dict(path/'model.safetensors'), str(path)).eval()
 
 # %% ../nbs/02_model.ipynb #0d496077
 def param_count(cfg:CaptionerConfig=None) -> dict: # sizes; None: the paper's

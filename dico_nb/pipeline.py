@@ -10,7 +10,7 @@ from pathlib import Path
 
 import torch
 
-from .data import dataset_spec, CaptionLoader, split_references
+from .data import dataset_spec, CaptionLoader, split_references, atomic_path
 from .shapes import prepare_shapes, load_scenes, show_scenes, check
 from .model import Captioner, CaptionerConfig, model_transform
 from .features import cache_features
@@ -89,9 +89,7 @@ def stage_features(job:ShapesJob, trunk:Path)->tuple:
     if (out/'index.json').exists(): return out, False
     model = Captioner(CaptionerConfig(**captioner_model(job, trunk))).eval()
     loader = CaptionLoader('shapes_train', 64, model_transform(model), workers=job.workers, registry=job.registry)
-    tmp = out.with_name(out.name + '.tmp')
-    cache_features(model.trunk, loader, tmp, source=dict(trunk=str(trunk), data='shapes_train'))
-    os.replace(tmp, out)
+    with atomic_path(out) as tmp: cache_features(model.trunk, loader, tmp, source=dict(trunk=str(trunk), data='shapes_train'))
     return out, True
 
 # %% ../nbs/10_pipeline.ipynb #4db5ae0c

@@ -20,13 +20,12 @@ import open_clip
 from open_clip.model import CLIP
 from fastcore.basics import store_attr, patch
 
-from .data import BOS_ID, EOS_ID, PAD_ID, CLIP_CONTEXT, clip_bpe, clip_image_size, Tokenizer
-from .model import read_state_dict, CheckpointError
+from .data import BOS_ID, EOS_ID, PAD_ID, CLIP_CONTEXT, clip_bpe, clip_image_size, atomic_path, Tokenizer
+from .model import read_state_dict, load_state_strict, CheckpointError
 
 # %% auto #0
-__all__ = ['PACS_ARCHS', 'PREFIX', 'make_clip', 'load_state_strict', 'load_clip', 'expand_rows', 'text_tokens', 'ids_tokens',
-           'encode_text', 'Scorer', 'fit_images', 'save_clip', 'simple_tokenize', 'ngram_counts', 'CiderD',
-           'ClipReward', 'CiderReward']
+__all__ = ['PACS_ARCHS', 'PREFIX', 'make_clip', 'load_clip', 'expand_rows', 'text_tokens', 'ids_tokens', 'encode_text', 'Scorer',
+           'fit_images', 'save_clip', 'simple_tokenize', 'ngram_counts', 'CiderD', 'ClipReward', 'CiderReward']
 
 # %% ../nbs/04_reward.ipynb #fa8bc19e
 def make_clip(arch,                 # an open_clip model name, or a dict of `CLIP(**arch)` arguments
@@ -42,21 +41,6 @@ PACS_ARCHS = {'clip_ViT-B-32.pth': 'ViT-B-32-quickgelu',  # OpenAI CLIP weights,
               'openClip_ViT-L-14.pth': 'ViT-L-14'}        # open_clip ViT-L-14 (GELU)
 
 # %% ../nbs/04_reward.ipynb #4c7e7ecc
-def load_state_strict(model:torch.nn.Module, # the model to fill
-                      sd:dict,               # its weights, by name
-                      where:str=''):         # names the source in errors
-    "Load `sd` into `model`, or raise `CheckpointError` listing missing, unexpected and mis-shaped tensors."
-    own = model.state_dict()
-    missing, unexpected = sorted(set(own) - set(sd)), sorted(set(sd) - set(own))
-    shapes = [f"{k}: {tuple(sd[k].shape)} in file, {tuple(own[k].shape)} in model" for k in own
-              if k in sd and sd[k].shape != own[k].shape]
-    if missing or unexpected or shapes:
-        def _l(xs): return ', '.join(xs[:8]) + (f', ... ({len(xs)} in all)' if len(xs) > 8 else '') if xs else 'none'
-        raise CheckpointError(f"{where} does not fit {type(model).__name__}: missing {_l(missing)}; "
-                              f"unexpected {_l(unexpected)}; shape mismatches {_l(shapes)}")
-    model.load_state_dict({k: v.to(own[k].dtype) for k, v in sd.items()})
-    return model
-
 def load_clip(checkpoint:Path=None,  # a PAC-S / CLIP weights file (pickle or safetensors)
               arch=None,             # open_clip name or config dict; default: from the file name (`PACS_ARCHS`)
               pretrained:str=None):  # or: an open_clip pretrained tag / file, with no `checkpoint`
@@ -217,12 +201,11 @@ def save_clip(model:CLIP,             # an open_clip CLIP
         sd = {**{k: v for k, v in sd.items() if k != 'token_embedding.weight'},
               'token_embedding.ids': ids, 'token_embedding.rows': sd['token_embedding.weight'][ids]}
     if dtype is not None: sd = {k: v.to(dtype) if v.is_floating_point() else v for k, v in sd.items()}
-    tmp = path.with_name(path.name + '.tmp')
-    if path.suffix == '.safetensors':
-        from safetensors.torch import save_file
-        save_file({k: v.contiguous() for k, v in sd.items()}, str(tmp))
-    else: torch.save({'state_dict': sd}, tmp)
-    os.replace(tmp, path)
+    with atomic_path(path) as tmp:
+        if path.suffix == '.safetensors':
+            from safetensors.torch import save_file
+            save_file({k: v.contiguous() for k, v in sd.items()}, str(tmp))
+        else: torch.save({'state_dict': sd}, tmp)
     Path(str(path) + '.json').write_text(json.dumps(dict(arch=arch, **info), indent=1))
     return path
 

@@ -14,8 +14,8 @@ import torch.nn.functional as F
 import torch.distributed as dist
 from tqdm.auto import tqdm
 
-from .data import CaptionLoader, Tokenizer, Tally, DataError, dataset_spec, split_references
-from .model import Captioner, CaptionerConfig, model_transform
+from .data import CaptionLoader, Tokenizer, Tally, DataError, dataset_spec, split_references, atomic_path
+from .model import Captioner, CaptionerConfig, model_transform, load_state_strict
 from .decoding import beam_search
 from .losses import dico_loss, scst_loss
 from .reward import Scorer, load_clip, ClipReward, CiderReward, simple_tokenize
@@ -244,14 +244,11 @@ def checksum(obj, h=None)->str:
 def save_atomic(obj:dict, # the checkpoint: tensors and plain values
                 path:Path):
     "`torch.save` `obj` and its `checksum` to a temporary file, flushed, then renamed over `path`; on failure the temporary file is removed."
-    path = Path(path); tmp = path.with_name(path.name + '.tmp')
+    path = Path(path)
     try:
-        with open(tmp, 'wb') as f:
+        with atomic_path(path) as tmp, open(tmp, 'wb') as f:
             torch.save({**obj, 'sha256': checksum(obj)}, f); f.flush(); os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException as e:
-        tmp.unlink(missing_ok=True)
-        if not isinstance(e, Exception): raise
+    except Exception as e:
         raise OSError(f"could not write {path} ({type(e).__name__}: {e}; a full disk?); "
                       f"{'the previous ' + path.name + ' is unchanged' if path.exists() else 'nothing was written'}") from e
 
@@ -453,8 +450,7 @@ def resume(self:Run, ck:dict=None)->bool: # `ck`: `last.pt`, if already loaded
         return False
     ck = ck if ck is not None else load_checkpoint(path)
     changed = check_resume(self.cfg, ck, path)
-    try: self.policy.load_state_dict(ck['policy'])
-    except RuntimeError as e: raise ValueError(f"{path} does not fit the configured model: {e}") from None
+    load_state_strict(self.policy, ck['policy'], str(path))
     fresh = [{k: v for k, v in g.items() if k != 'params'} for g in self.opt.param_groups]  # the new settings
     self.opt.load_state_dict(ck['opt'])
     self.sched.load_state_dict(ck['sched']); self.scaler.load_state_dict(ck['scaler']); set_rng_state(ck['rng'])
