@@ -22,8 +22,8 @@ __all__ = ['BOS_ID', 'EOS_ID', 'PAD_ID', 'VOCAB_SIZE', 'CLIP_CONTEXT', 'HANDLERS
            'pad_ids', 'DataError', 'check_handler', 'Tally', 'to_rgb', 'load_image', 'resize_short', 'jpeg_bytes',
            'karpathy_items', 'image_id', 'atomic_path', 'encode_members', 'write_shard', 'mp_context', 'write_split',
            'default_registry', 'register', 'dataset_spec', 'write_manifest', 'shard_files', 'check_settings',
-           'prepare_karpathy', 'fake_karpathy', 'decode_sample', 'reader_shards', 'shuffled', 'CaptionShards',
-           'split_references', 'clip_image_size', 'clip_transform', 'collate', 'CaptionLoader', 'quickstart']
+           'prepare_karpathy', 'decode_sample', 'reader_shards', 'shuffled', 'CaptionShards', 'split_references',
+           'clip_image_size', 'clip_transform', 'collate', 'CaptionLoader']
 
 # %% ../nbs/00_data.ipynb #02363b9c
 BOS_ID = 49406      # `<start_of_text>`
@@ -411,49 +411,6 @@ def prepare_karpathy(karpathy_json:Path, # `dataset_coco.json` or `dataset_flick
     return write_manifest(out_dir, name, splits, tally, registry, source=str(karpathy_json),
                           image_root=str(image_root), size=size, settings=settings), tally
 
-# %% ../nbs/00_data.ipynb #17db7183
-def fake_karpathy(root:Path,          # folder for the json and the images
-                  n_train:int=8, n_val:int=2, n_test:int=2, # images per Karpathy split (train includes restval)
-                  defects:bool=True,  # include the defects listed above
-                  flickr:bool=False,  # Flickr30k layout (no `filepath`)
-                  size:tuple=(480, 400), # image size
-                  seed:int=0):
-    "Write a Karpathy-style json + images under `root`; returns the json's path."
-    root = Path(root); rng = random.Random(seed)
-    colours = ['red', 'green', 'blue', 'yellow', 'purple', 'orange']
-    images, sentid = [], 0
-    splits = ['train'] * (n_train - n_train // 4) + ['restval'] * (n_train // 4) + ['val'] * n_val + ['test'] * n_test
-    for i, split in enumerate(splits):
-        folder = '' if flickr else ('train2014' if split in ('train', 'restval') else 'val2014')
-        fname = f"{i:06d}.jpg" if flickr else f"COCO_{folder}_{i:012d}.jpg"
-        c = rng.choice(colours)
-        caps = [f"a {c} square on a grey background", f"a {c} box", f"one {c} square in the picture",
-                f"image number {i} shows a {c} square", f"a {c} block"]
-        (root/folder).mkdir(parents=True, exist_ok=True)
-        img = Image.new('RGB', size, (128, 128, 128))
-        img.paste(Image.new('RGB', (size[0] // 3, size[1] // 3), (rng.randrange(256), rng.randrange(256), 0)),
-                  (rng.randrange(size[0] // 2), rng.randrange(size[1] // 2)))
-        fmt, mode = 'JPEG', 'RGB'
-        if defects and split in ('train', 'restval'):
-            if i == 1: caps[1], caps[2] = '', '   '
-            if i == 2: caps[3] = ' '.join(['a very long caption about a square'] * 12)
-            if i == 3: caps[4] = "un carré rouge — déjà vu"
-            if i == 4: mode = 'CMYK'
-            if i == 5: fmt, mode = 'PNG', 'L'
-            if i == 6: fmt, mode = 'PNG', 'RGBA'
-            if i == 7: fmt, mode = 'PNG', 'P'
-        buf = io.BytesIO(); img.convert(mode).save(buf, format=fmt); data = buf.getvalue()
-        if defects and split == 'train' and i == 0: data = data[:len(data) // 3]  # truncated JPEG
-        if not (defects and split == 'restval' and i == len(splits) - n_val - n_test - 1):  # last restval: missing file
-            (root/folder/fname).write_bytes(data)
-        sents = [dict(raw=c_, sentid=sentid + j, imgid=i) for j, c_ in enumerate(caps)]
-        sentid += len(caps)
-        images.append(dict(split=split, filename=fname, imgid=i, sentences=sents, cocoid=i,
-                           **({} if flickr else dict(filepath=folder))))
-    path = root/('dataset_flickr30k.json' if flickr else 'dataset_coco.json')
-    path.write_text(json.dumps(dict(images=images, dataset='flickr30k' if flickr else 'coco')))
-    return path
-
 # %% ../nbs/00_data.ipynb #84000509
 def decode_sample(sample:dict,     # raw webdataset sample: `__key__`, `__url__`, member bytes
                   layout:str,      # 'xe' or 'dict'
@@ -650,15 +607,3 @@ class CaptionLoader:
         for b in self.dl:
             self.tally.update(b.pop('issues'))
             if b['keys']: yield b
-
-# %% ../nbs/00_data.ipynb #ca89f648
-def quickstart(root:Path='data/quickstart', # where the fake dataset, shards and registry go
-               n_train:int=16,              # training images (5 captions each)
-               batch_size:int=8):           # samples in the batch read back
-    "Build a small defective Karpathy dataset, prepare shards, read a batch: `(batch, manifest, tally)`."
-    root = Path(root); reg = root/'registry.json'
-    kjson = fake_karpathy(root/'images', n_train=n_train)
-    manifest, tally = prepare_karpathy(kjson, root/'images', root/'shards', name='quick', shard_size=16,
-                                       handler='skip', registry=reg, rebuild=True)  # the json is new each time
-    dl = CaptionLoader('quick_train_xe', batch_size, clip_transform('ViT-B-32'), handler='skip', registry=reg)
-    return next(iter(dl)), manifest, tally
