@@ -1,5 +1,5 @@
 #!/usr/bin/env python
-"Evaluate a captioner checkpoint on a registered split: beam-search decoding, the metric table, predictions (COCO format), metrics json and markdown table (see `nbs/07_evaluate.ipynb`)."
+"Evaluate a captioner checkpoint on a registered split: beam-search decoding, the metric table, predictions (COCO format), metrics json and markdown table (see `nbs/06_evaluate.ipynb`)."
 #   python scripts/evaluate.py --checkpoint runs/xe --dataset shapes_test \
 #          --reward data/models/shapes_evaluator.pth --clip data/models/shapes_trunk.pth --name xe
 import time
