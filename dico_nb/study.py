@@ -12,7 +12,7 @@ import torch
 from torch import Tensor
 
 from .data import CaptionLoader
-from .model import Captioner, model_transform
+from .model import Captioner, model_transform, load_state_strict
 from .decoding import sample
 from .shapes import Check, check, load_scenes
 from .reward import load_clip, Scorer
@@ -140,7 +140,7 @@ def load_last(run_dir:Path)->tuple:
     "The policy of a run's `last.pt` (in eval mode) and its step."
     ck = load_checkpoint(Path(run_dir)/'last.pt')
     model = load_captioner(json.loads(ck['config'])['init'])
-    model.load_state_dict(ck['policy'])
+    load_state_strict(model, ck['policy'], str(Path(run_dir)/'last.pt'))
     return model.eval(), ck['step']
 
 def best_step(run_dir:Path)->int:
