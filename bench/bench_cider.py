@@ -1,5 +1,5 @@
 #!/usr/bin/env python
-"""CIDEr-D for one SCST step: `dico_nb.losses.CiderD` vs pycocoevalcap 1.2, same corpus, same values.
+"""CIDEr-D for one SCST step: `dico_nb.reward.CiderD` vs pycocoevalcap 1.2, same corpus, same values.
 
 Corpus: `n_images` synthetic images x 5 references (a small grammar, ~100 words) give the document frequencies.
 A step scores `batch` images x `k` candidates. Three ways to get those `batch * k` numbers:
@@ -24,7 +24,7 @@ import numpy as np
 from fastcore.script import call_parse
 from pycocoevalcap.cider.cider import Cider
 from pycocoevalcap.cider.cider_scorer import CiderScorer, cook_refs, cook_test
-from dico_nb.losses import CiderD
+from dico_nb.reward import CiderD
 
 NOUNS = ('man woman person boy girl child dog cat horse cow sheep bird elephant giraffe zebra bear bus car truck train '
          'bike motorcycle boat plane kite table chair bench sofa bed plate pizza sandwich cake banana bowl cup laptop '

@@ -1,9 +1,9 @@
-"""CIDEr-D of 8 images x 5 candidates per call: `dico_nb.losses.CiderD` (references cooked in the call, or cached)
+"""CIDEr-D of 8 images x 5 candidates per call: `dico_nb.reward.CiderD` (references cooked in the call, or cached)
 against pycocoevalcap's `CiderScorer` with the corpus document frequencies computed once (its fastest honest use)."""
 import random, time
 import numpy as np
 from common import interleaved
-from dico_nb.losses import CiderD
+from dico_nb.reward import CiderD
 
 B, K = 8, 5
 

@@ -75,9 +75,9 @@ def reference_checkpoint(path, vision=VIT_L14_STUB, sizes=PAPER, vocab=VOCAB_SIZ
 
 def decoding_setup(path, vision=VIT_L14_STUB, sizes=PAPER, batch=32, seed=1):
     "Our `Captioner` and the `Reference` with the same weights, and one encoder output `[B, S, D]` for both to decode from."
-    from dico_nb.model import Captioner
+    from dico_nb.convert import load_captioner
     ref = reference_checkpoint(path, vision, sizes)
-    model = Captioner.from_pretrained(path)
+    model = load_captioner(path)
     torch.manual_seed(seed)
     S = (vision['image_size'] // vision['patch_size']) ** 2 + 1
     feats = torch.randn(batch, S, vision['hidden_size'])  # [B, S, W] stand-in for the trunk's tokens

@@ -28,11 +28,12 @@ from common import (Reference, reference_checkpoint, interleaved, Phases, amp_ct
 from dico_nb.data import EOS_ID, PAD_ID
 import dico_nb.model
 from dico_nb.model import Captioner
+from dico_nb.convert import load_captioner
 from dico_nb.losses import dico_loss
-from dico_nb.reward import Scorer, make_clip, ids_tokens, fit_images
+from dico_nb.reward import Scorer, make_clip, ids_tokens, fit_images, ClipReward
 from dico_nb.shapes_clip import shapes_clip_arch
 from dico_nb.features import cache_features, FeatureCache
-from dico_nb.train import dico_step, policy_logprobs, reference_logprobs, make_reference, ClipReward
+from dico_nb.train import dico_step, policy_logprobs, reference_logprobs, make_reference
 
 B, K = 8, 5  # images per step, beams (all returned)
 TINY_REWARD = shapes_clip_arch(image_size=32, patch=8, width=32, layers=2, text_width=32, text_layers=2, embed_dim=32)
@@ -50,10 +51,10 @@ def dico_setup(size, recipe='kind', device='cpu'):
     with tempfile.TemporaryDirectory() as d0, tempfile.TemporaryDirectory() as d1:
         stub = dict(vision, num_hidden_layers=1)  # the reference model never runs a trunk: it gets the policy's features
         peer_ref = reference_checkpoint(d0, stub, sizes, seed=0).without_trunk()      # pi_ref (the XE model)
-        ours_ref = make_reference(Captioner.from_pretrained(d0))
+        ours_ref = make_reference(load_captioner(d0))
         peer = reference_checkpoint(d1, vision, sizes, seed=1)                          # pi_theta, other weights
         peer.vis.requires_grad_(False)                                                  # the frozen trunk, as ours
-        policy = Captioner.from_pretrained(d1)
+        policy = load_captioner(d1)
     torch.manual_seed(2)
     scorer = Scorer(make_clip(reward).to(device), w=2.0, prefix=r.prefix)  # PAC-S's w
     cfg = NS(k=K, max_len=r.max_len, length_penalty=r.length_penalty, beta=0.2, tau=300., policy_mode='eval', label_smoothing=0.)

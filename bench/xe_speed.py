@@ -4,6 +4,7 @@ import tempfile
 from types import SimpleNamespace as NS
 import torch
 from common import interleaved, count_flops, amp_ctx, images, captions
+from dico_nb.data import clip_image_size
 from dico_nb.model import Captioner, CaptionerConfig, tiny_config
 from dico_nb.features import cache_features, FeatureCache
 from dico_nb.train import xe_step
@@ -16,8 +17,7 @@ def xe_setup(size, device='cpu'):
     torch.manual_seed(0)
     cfg = tiny_config() if size == 'tiny' else CaptionerConfig(trunk=TRUNKS[size], trunk_pretrained=None)
     policy = Captioner(cfg).to(device).train()
-    side = policy.trunk.visual.image_size
-    batch = dict(images=images(side[0] if isinstance(side, (tuple, list)) else side).to(device),
+    batch = dict(images=images(clip_image_size(policy.trunk)).to(device),
                  keys=[f'{i}__img{i}' for i in range(B)], tokens=captions().to(device))
     tmp = tempfile.TemporaryDirectory()
     cache_features(policy.trunk, [batch], tmp.name)

@@ -4,7 +4,7 @@
 
 # %% ../nbs/00_data.ipynb #fdc2e4a6
 from __future__ import annotations
-import hashlib, io, itertools, json, os, random, tarfile, threading, time
+import contextlib, hashlib, io, itertools, json, os, random, shutil, tarfile, threading, time
 from collections import Counter
 from concurrent.futures import ProcessPoolExecutor
 from functools import lru_cache, partial
@@ -20,10 +20,10 @@ from fastcore.basics import store_attr, patch
 # %% auto #0
 __all__ = ['BOS_ID', 'EOS_ID', 'PAD_ID', 'VOCAB_SIZE', 'CLIP_CONTEXT', 'HANDLERS', 'SPLITS', 'LAYOUTS', 'clip_bpe', 'Tokenizer',
            'pad_ids', 'DataError', 'check_handler', 'Tally', 'to_rgb', 'load_image', 'resize_short', 'jpeg_bytes',
-           'karpathy_items', 'encode_members', 'write_shard', 'mp_context', 'write_split', 'default_registry',
-           'register', 'dataset_spec', 'write_manifest', 'shard_files', 'check_settings', 'prepare_karpathy',
-           'fake_karpathy', 'decode_sample', 'reader_shards', 'shuffled', 'CaptionShards', 'split_references',
-           'clip_transform', 'collate', 'CaptionLoader', 'quickstart']
+           'karpathy_items', 'image_id', 'atomic_path', 'encode_members', 'write_shard', 'mp_context', 'write_split',
+           'default_registry', 'register', 'dataset_spec', 'write_manifest', 'shard_files', 'check_settings',
+           'prepare_karpathy', 'decode_sample', 'reader_shards', 'shuffled', 'CaptionShards', 'split_references',
+           'clip_image_size', 'clip_transform', 'collate', 'CaptionLoader']
 
 # %% ../nbs/00_data.ipynb #02363b9c
 BOS_ID = 49406      # `<start_of_text>`
@@ -215,6 +215,23 @@ def karpathy_items(karpathy:dict,       # the parsed Karpathy json
     random.Random(seed).shuffle(out['train_xe'])
     return out
 
+# %% ../nbs/00_data.ipynb #ddaed904
+def image_id(key:str)->str: # a sample key, `{sentid}__{file stem}`
+    "The image a sample key belongs to: the file stem (a key without `__` is its own image)."
+    return key.split('__', 1)[-1]
+
+# %% ../nbs/00_data.ipynb #d4795f5e
+@contextlib.contextmanager
+def atomic_path(path:Path): # the file (or new directory) to write
+    "A temporary path beside `path` to write to; renamed over `path` when the block ends, removed if it fails."
+    path = Path(path); tmp = path.with_name(path.name + '.tmp')
+    try: yield tmp
+    except BaseException:
+        if tmp.is_dir(): shutil.rmtree(tmp, ignore_errors=True)
+        else: tmp.unlink(missing_ok=True)
+        raise
+    os.replace(tmp, path)
+
 # %% ../nbs/00_data.ipynb #019af8e0
 LAYOUTS = {'xe': 'txt', 'dict': 'json'}
 
@@ -229,10 +246,6 @@ def encode_members(rec:dict,       # a record: `key`, `captions` and `path` or `
     return {'__key__': rec['key'], 'jpg': jpeg_bytes(resize_short(img, size)), LAYOUTS[layout]: text}
 
 # %% ../nbs/00_data.ipynb #9b61c306
-def _write_atomic(path:Path, text:str):
-    "Write `text` to `path` through a temporary file, so `path` is either old or complete."
-    tmp = path.with_name(path.name + '.tmp'); tmp.write_text(text); os.replace(tmp, path)
-
 def write_shard(path:Path,       # final shard path, `NAME-00000.tar`
                 recs:list,       # the records of this shard
                 layout:str,      # 'xe' or 'dict'
@@ -241,22 +254,20 @@ def write_shard(path:Path,       # final shard path, `NAME-00000.tar`
                 settings:dict=None): # the preparation's settings, kept in the sidecar
     "Write `recs` to `path` atomically, with a sidecar `path.json` of its count, skipped records and `settings`."
     path = Path(path); make = make or partial(encode_members, layout=layout)
-    tmp = path.with_name(path.name + '.tmp')
     count, issues = 0, []
     try:
-        with open(tmp, 'wb') as f, wds.TarWriter(f, mtime=0) as w:
-            for rec in recs:
-                try: w.write(make(rec)); count += 1
-                except DataError as e:
-                    if handler == 'raise': raise
-                    issues.append((f"{path.name}/{rec['key']} ({Path(e.where).name})", e.reason, True))
+        with atomic_path(path) as tmp:
+            with open(tmp, 'wb') as f, wds.TarWriter(f, mtime=0) as w:
+                for rec in recs:
+                    try: w.write(make(rec)); count += 1
+                    except DataError as e:
+                        if handler == 'raise': raise
+                        issues.append((f"{path.name}/{rec['key']} ({Path(e.where).name})", e.reason, True))
+            side = dict(shard=path.name, count=count, issues=issues, settings=settings)
+            with atomic_path(path.with_name(path.name + '.json')) as t: t.write_text(json.dumps(side))  # before the shard's rename
     except BaseException as e:
-        tmp.unlink(missing_ok=True)
         if not isinstance(e, DataError): e.add_note(f"while writing {path}")
         raise
-    side = dict(shard=path.name, count=count, issues=issues, settings=settings)
-    _write_atomic(path.with_name(path.name + '.json'), json.dumps(side))
-    os.replace(tmp, path)
     return side
 
 # %% ../nbs/00_data.ipynb #1726a496
@@ -312,7 +323,7 @@ def register(manifest_path:Path,      # a `manifest.json` written by a preparati
     names = {f"{m['name']}_{s}": dict(manifest=str(manifest_path), split=s) for s in m['splits']}
     reg.update(names)
     registry.parent.mkdir(parents=True, exist_ok=True)
-    tmp = registry.with_name(registry.name + '.tmp'); tmp.write_text(json.dumps(reg, indent=1)); os.replace(tmp, registry)
+    with atomic_path(registry) as tmp: tmp.write_text(json.dumps(reg, indent=1))
     return list(names)
 
 # %% ../nbs/00_data.ipynb #3752aaf8
@@ -340,8 +351,7 @@ def write_manifest(out_dir:Path,      # the dataset folder
                    **info):           # more fields for the manifest (source, image size, ...)
     "Write `out_dir/manifest.json` and register its splits; returns the manifest."
     manifest = dict(name=name, **info, splits=splits, defects=tally.report() if tally else 'no defects')
-    tmp = Path(out_dir)/'manifest.json.tmp'; tmp.write_text(json.dumps(manifest, indent=1))
-    os.replace(tmp, Path(out_dir)/'manifest.json')
+    with atomic_path(Path(out_dir)/'manifest.json') as tmp: tmp.write_text(json.dumps(manifest, indent=1))
     register(Path(out_dir)/'manifest.json', registry)
     return manifest
 
@@ -400,49 +410,6 @@ def prepare_karpathy(karpathy_json:Path, # `dataset_coco.json` or `dataset_flick
         tally.update(splits[split]['issues'])
     return write_manifest(out_dir, name, splits, tally, registry, source=str(karpathy_json),
                           image_root=str(image_root), size=size, settings=settings), tally
-
-# %% ../nbs/00_data.ipynb #17db7183
-def fake_karpathy(root:Path,          # folder for the json and the images
-                  n_train:int=8, n_val:int=2, n_test:int=2, # images per Karpathy split (train includes restval)
-                  defects:bool=True,  # include the defects listed above
-                  flickr:bool=False,  # Flickr30k layout (no `filepath`)
-                  size:tuple=(480, 400), # image size
-                  seed:int=0):
-    "Write a Karpathy-style json + images under `root`; returns the json's path."
-    root = Path(root); rng = random.Random(seed)
-    colours = ['red', 'green', 'blue', 'yellow', 'purple', 'orange']
-    images, sentid = [], 0
-    splits = ['train'] * (n_train - n_train // 4) + ['restval'] * (n_train // 4) + ['val'] * n_val + ['test'] * n_test
-    for i, split in enumerate(splits):
-        folder = '' if flickr else ('train2014' if split in ('train', 'restval') else 'val2014')
-        fname = f"{i:06d}.jpg" if flickr else f"COCO_{folder}_{i:012d}.jpg"
-        c = rng.choice(colours)
-        caps = [f"a {c} square on a grey background", f"a {c} box", f"one {c} square in the picture",
-                f"image number {i} shows a {c} square", f"a {c} block"]
-        (root/folder).mkdir(parents=True, exist_ok=True)
-        img = Image.new('RGB', size, (128, 128, 128))
-        img.paste(Image.new('RGB', (size[0] // 3, size[1] // 3), (rng.randrange(256), rng.randrange(256), 0)),
-                  (rng.randrange(size[0] // 2), rng.randrange(size[1] // 2)))
-        fmt, mode = 'JPEG', 'RGB'
-        if defects and split in ('train', 'restval'):
-            if i == 1: caps[1], caps[2] = '', '   '
-            if i == 2: caps[3] = ' '.join(['a very long caption about a square'] * 12)
-            if i == 3: caps[4] = "un carré rouge — déjà vu"
-            if i == 4: mode = 'CMYK'
-            if i == 5: fmt, mode = 'PNG', 'L'
-            if i == 6: fmt, mode = 'PNG', 'RGBA'
-            if i == 7: fmt, mode = 'PNG', 'P'
-        buf = io.BytesIO(); img.convert(mode).save(buf, format=fmt); data = buf.getvalue()
-        if defects and split == 'train' and i == 0: data = data[:len(data) // 3]  # truncated JPEG
-        if not (defects and split == 'restval' and i == len(splits) - n_val - n_test - 1):  # last restval: missing file
-            (root/folder/fname).write_bytes(data)
-        sents = [dict(raw=c_, sentid=sentid + j, imgid=i) for j, c_ in enumerate(caps)]
-        sentid += len(caps)
-        images.append(dict(split=split, filename=fname, imgid=i, sentences=sents, cocoid=i,
-                           **({} if flickr else dict(filepath=folder))))
-    path = root/('dataset_flickr30k.json' if flickr else 'dataset_coco.json')
-    path.write_text(json.dumps(dict(images=images, dataset='flickr30k' if flickr else 'coco')))
-    return path
 
 # %% ../nbs/00_data.ipynb #84000509
 def decode_sample(sample:dict,     # raw webdataset sample: `__key__`, `__url__`, member bytes
@@ -578,14 +545,23 @@ def split_references(data,                 # a registry name or a `dataset_spec`
     return out
 
 # %% ../nbs/00_data.ipynb #1fa31298
+def clip_image_size(clip)->int: # an open_clip model name, a model-config dict (`vision_cfg`), or a built CLIP / vision tower
+    "The input side of a CLIP's image tower."
+    if isinstance(clip, torch.nn.Module): size = getattr(clip, 'visual', clip).image_size
+    else:
+        cfg = open_clip.get_model_config(clip) if isinstance(clip, str) else clip
+        size = (cfg or {}).get('vision_cfg', {}).get('image_size')
+        if size is None: raise ValueError(f"unknown open_clip model {clip!r}: no input size known")
+    return int(size if isinstance(size, int) else size[0])
+
 def clip_transform(model_name:str='ViT-L-14', # an open_clip model name
                    pretrained:str='openai',   # pretrained tag whose preprocessing to use (None: open_clip defaults)
                    image_size:int=None,       # override the model's input size (custom / tiny configs)
                    train:bool=False):         # open_clip's training augmentation instead of resize + centre crop
     "open_clip's image preprocessing for `model_name` / `pretrained`."
-    cfg = open_clip.get_model_config(model_name) or {}
-    size = image_size or cfg.get('vision_cfg', {}).get('image_size')
-    if size is None: raise ValueError(f"unknown open_clip model {model_name!r}: pass `image_size`")
+    if image_size is None and open_clip.get_model_config(model_name) is None:
+        raise ValueError(f"unknown open_clip model {model_name!r}: pass `image_size`")
+    size = image_size or clip_image_size(model_name)
     p = open_clip.get_pretrained_cfg(model_name, pretrained) if pretrained else {}
     return open_clip.image_transform(size, is_train=train, mean=p.get('mean'), std=p.get('std'),
                                      resize_mode=p.get('resize_mode'), interpolation=p.get('interpolation'))
@@ -636,15 +612,3 @@ class CaptionLoader:
         for b in self.dl:
             self.tally.update(b.pop('issues'))
             if b['keys']: yield b
-
-# %% ../nbs/00_data.ipynb #ca89f648
-def quickstart(root:Path='data/quickstart', # where the fake dataset, shards and registry go
-               n_train:int=16,              # training images (5 captions each)
-               batch_size:int=8):           # samples in the batch read back
-    "Build a small defective Karpathy dataset, prepare shards, read a batch: `(batch, manifest, tally)`."
-    root = Path(root); reg = root/'registry.json'
-    kjson = fake_karpathy(root/'images', n_train=n_train)
-    manifest, tally = prepare_karpathy(kjson, root/'images', root/'shards', name='quick', shard_size=16,
-                                       handler='skip', registry=reg, rebuild=True)  # the json is new each time
-    dl = CaptionLoader('quick_train_xe', batch_size, clip_transform('ViT-B-32'), handler='skip', registry=reg)
-    return next(iter(dl)), manifest, tally

@@ -12,7 +12,8 @@ from PIL import Image
 from .data import Tokenizer, load_image
 from .decoding import beam_search
 from .losses import loser_weights
-from .evaluate import model_transform, load_captioner
+from .model import model_transform
+from .convert import load_captioner
 
 # %% auto #0
 __all__ = ['caption_images', 'caption_files', 'beams_text', 'beams_html', 'demo']

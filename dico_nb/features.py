@@ -11,15 +11,11 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from .data import image_id
 from .model import Captioner, Trunk
 
 # %% auto #0
-__all__ = ['image_id', 'cache_features', 'FeatureCache']
-
-# %% ../nbs/02b_features.ipynb #48c23bcf
-def image_id(key:str) -> str: # a sample key, `{sentid}__{file stem}`
-    "The image a sample key belongs to."
-    return key.split('__', 1)[-1]
+__all__ = ['cache_features', 'FeatureCache']
 
 # %% ../nbs/02b_features.ipynb #e049f034
 @torch.no_grad()

@@ -18,13 +18,13 @@ from open_clip.modified_resnet import ModifiedResNet
 from open_clip.model import _build_vision_tower
 from safetensors.torch import save_file, load_file
 
-from .data import PAD_ID, BOS_ID, EOS_ID, VOCAB_SIZE
+from .data import PAD_ID, BOS_ID, EOS_ID, VOCAB_SIZE, clip_transform, clip_image_size
 
 # %% auto #0
-__all__ = ['ACTIVATIONS', 'HEAD_CHUNK', 'CLIP_VISION_MAP', 'REFERENCE_UNUSED', 'CaptionerConfig', 'tiny_config', 'quick_gelu',
-           'Trunk', 'CheckpointError', 'read_state_dict', 'build_trunk', 'Attention', 'EncoderLayer', 'Encoder',
-           'DecoderLayer', 'Decoder', 'init_weights', 'Captioner', 'expand_vocab', 'xe_loss', 'seq_logprobs',
-           'token_logprobs', 'convert_state', 'reference_config', 'load_reference', 'resolve_checkpoint', 'param_count']
+__all__ = ['ACTIVATIONS', 'HEAD_CHUNK', 'CaptionerConfig', 'tiny_config', 'quick_gelu', 'Trunk', 'CheckpointError',
+           'read_state_dict', 'load_state_strict', 'build_trunk', 'Attention', 'EncoderLayer', 'Encoder',
+           'DecoderLayer', 'Decoder', 'init_weights', 'Captioner', 'model_transform', 'expand_vocab', 'xe_loss',
+           'seq_logprobs', 'token_logprobs', 'checkpoint_meta', 'param_count']
 
 # %% ../nbs/02_model.ipynb #50337e1d
 @dataclass
@@ -121,6 +121,21 @@ def read_state_dict(path:Path)->dict:
     for k in ('input_resolution', 'context_length', 'vocab_size'): sd.pop(k, None)  # OpenAI JIT extras
     return sd
 
+def load_state_strict(model:nn.Module, # the model to fill
+                      sd:dict,          # its weights, by name
+                      where:str=''):    # names the source in errors
+    "Load `sd` into `model`, or raise `CheckpointError` listing missing, unexpected and mis-shaped tensors."
+    own = model.state_dict()
+    missing, unexpected = sorted(set(own) - set(sd)), sorted(set(sd) - set(own))
+    shapes = [f"{k}: {tuple(sd[k].shape)} in file, {tuple(own[k].shape)} in model" for k in own
+              if k in sd and sd[k].shape != own[k].shape]
+    if missing or unexpected or shapes:
+        def _l(xs): return ', '.join(xs[:8]) + (f', ... ({len(xs)} in all)' if len(xs) > 8 else '') if xs else 'none'
+        raise CheckpointError(f"{where} does not fit {type(model).__name__}: missing {_l(missing)}; "
+                              f"unexpected {_l(unexpected)}; shape mismatches {_l(shapes)}")
+    model.load_state_dict({k: v.to(own[k].dtype) for k, v in sd.items()})
+    return model
+
 def _visual_state(sd:dict) -> dict:
     "The visual tower's entries of a full-CLIP (`visual.*`) or visual-only state dict."
     if any(k.startswith('visual.') for k in sd): return {k[7:]: v for k, v in sd.items() if k.startswith('visual.')}
@@ -136,7 +151,7 @@ def build_trunk(model:Union[str, dict], # open_clip model name (e.g. 'ViT-L-14-q
     cfg = open_clip.get_model_config(model) if isinstance(model, str) else model
     if cfg is None: raise ValueError(f'unknown open_clip model {model!r}')
     visual = _build_vision_tower(cfg['embed_dim'], cfg['vision_cfg'], quick_gelu=cfg.get('quick_gelu', False))
-    if pretrained is not None: visual.load_state_dict(_visual_state(read_state_dict(pretrained)))
+    if pretrained is not None: load_state_strict(visual, _visual_state(read_state_dict(pretrained)), str(pretrained))
     return Trunk(visual)
 
 # %% ../nbs/02_model.ipynb #8b74f33a
@@ -308,6 +323,14 @@ class Captioner(nn.Module):
             feats = self.trunk(pixels)
         return self.encoder(feats)
 
+# %% ../nbs/02_model.ipynb #8e81aab6
+def model_transform(model:Captioner): # a captioner (only its `cfg` is read)
+    "The image preprocessing of the captioner's trunk (resize + centre crop to its size, CLIP normalisation)."
+    t, tag = model.cfg.trunk, model.cfg.trunk_pretrained
+    if t is None: raise ValueError("this captioner has no trunk (features only): decoding from images needs one")
+    if isinstance(t, str) and tag and not os.path.isfile(str(tag)): return clip_transform(t, tag)
+    return clip_transform('ViT-B-32', 'openai', image_size=clip_image_size(t))
+
 # %% ../nbs/02_model.ipynb #f62d0b93
 @patch
 def restrict_vocab(self:Captioner, ids=None): # token ids the LM head may produce (EOS is added); None lifts it
@@ -440,160 +463,25 @@ def save_pretrained(self:Captioner, path): # directory to write
     (path/'config.json').write_text(json.dumps({'format': 'dico_nb', 'config': asdict(self.cfg)}, indent=2))
     save_file({k: v.contiguous() for k, v in self.state_dict().items()}, str(path/'model.safetensors'))
 
-# %% ../nbs/02_model.ipynb #c58a32c8
-def _same(t): return t
-def _conv(t): return t.t()                       # GPT-2 Conv1D stores [in, out]; nn.Linear wants [out, in]
-def _cat(*ts): return torch.cat(ts, 0)
-def _part(j, n): return lambda t: t.chunk(n, -1)[j]                     # a slice of a fused bias
-def _conv_part(j, n): return lambda t: t.chunk(n, -1)[j].t()           # a slice of a fused Conv1D weight
-def _row0(t): return t[0]
-
-_W = ('weight', 'bias')
-CLIP_VISION_MAP = [  # (open_clip visual name, HF CLIPVisionModel name(s), transform)
-    ('conv1.weight', 'embeddings.patch_embedding.weight', _same),
-    ('class_embedding', 'embeddings.class_embedding', _same),
-    ('positional_embedding', 'embeddings.position_embedding.weight', _same),
-    *[(f'ln_pre.{w}', f'pre_layrnorm.{w}', _same) for w in _W],
-    *[(f'transformer.resblocks.{{i}}.{o}.{w}', f'encoder.layers.{{i}}.{h}.{w}', _same) for w in _W for o, h in
-      [('ln_1', 'layer_norm1'), ('attn.out_proj', 'self_attn.out_proj'), ('ln_2', 'layer_norm2'),
-       ('mlp.c_fc', 'mlp.fc1'), ('mlp.c_proj', 'mlp.fc2')]],
-    *[(f'transformer.resblocks.{{i}}.attn.in_proj_{w}', tuple(f'encoder.layers.{{i}}.self_attn.{p}_proj.{w}' for p in 'qkv'), _cat) for w in _W],
-]
-
-# %% ../nbs/02_model.ipynb #7d09ded1
-def _reference_map(prefix='encoder.vision_encoder.'):
-    "The table ours <- reference, as (our name, their name(s), transform) with `{i}` layer placeholders."
-    B, G = 'encoder.encoder.', 'decoder.transformer.h.{i}.'
-    return [
-        *[('trunk.visual.' + o, tuple(prefix + x for x in h) if isinstance(h, tuple) else prefix + h, f) for o, h, f in CLIP_VISION_MAP],
-        *[(f'encoder.proj.{w}', f'encoder.vis_enc_to_enc_proj.{w}', _same) for w in _W],
-        ('encoder.pos.weight', B + 'embeddings.position_embeddings.weight', _same),
-        ('encoder.type0', B + 'embeddings.token_type_embeddings.weight', _row0),
-        *[(f'encoder.ln.{w}', B + f'embeddings.LayerNorm.{w}', _same) for w in _W],
-        *[(f'encoder.layers.{{i}}.{o}.{w}', B + f'encoder.layer.{{i}}.{h}.{w}', _same) for w in _W for o, h in
-          [('attn.q', 'attention.self.query'), ('attn.k', 'attention.self.key'), ('attn.v', 'attention.self.value'),
-           ('attn.o', 'attention.output.dense'), ('ln1', 'attention.output.LayerNorm'),
-           ('fc1', 'intermediate.dense'), ('fc2', 'output.dense'), ('ln2', 'output.LayerNorm')]],
-        ('decoder.tok.weight', 'decoder.transformer.wte.weight', _same),
-        ('decoder.pos.weight', 'decoder.transformer.wpe.weight', _same),
-        *[(f'decoder.layers.{{i}}.{o}.{w}', G + f'{h}.{w}', _same) for w in _W for o, h in
-          [('ln1', 'ln_1'), ('ln_cross', 'ln_cross_attn'), ('ln2', 'ln_2')]],
-        *[(f'decoder.layers.{{i}}.attn.{p}.weight', G + 'attn.c_attn.weight', _conv_part(j, 3)) for j, p in enumerate('qkv')],
-        *[(f'decoder.layers.{{i}}.attn.{p}.bias', G + 'attn.c_attn.bias', _part(j, 3)) for j, p in enumerate('qkv')],
-        *[(f'decoder.layers.{{i}}.cross.{p}.weight', G + 'crossattention.c_attn.weight', _conv_part(j, 2)) for j, p in enumerate('kv')],
-        *[(f'decoder.layers.{{i}}.cross.{p}.bias', G + 'crossattention.c_attn.bias', _part(j, 2)) for j, p in enumerate('kv')],
-        *[(f'decoder.layers.{{i}}.{o}.weight', G + f'{h}.weight', _conv) for o, h in
-          [('attn.o', 'attn.c_proj'), ('cross.q', 'crossattention.q_attn'), ('cross.o', 'crossattention.c_proj'),
-           ('fc', 'mlp.c_fc'), ('proj', 'mlp.c_proj')]],
-        *[(f'decoder.layers.{{i}}.{o}.bias', G + f'{h}.bias', _same) for o, h in
-          [('attn.o', 'attn.c_proj'), ('cross.q', 'crossattention.q_attn'), ('cross.o', 'crossattention.c_proj'),
-           ('fc', 'mlp.c_fc'), ('proj', 'mlp.c_proj')]],
-        *[(f'decoder.ln_f.{w}', f'decoder.transformer.ln_f.{w}', _same) for w in _W],
-        ('decoder.head.weight', 'decoder.lm_head.weight', _same),
-    ]
-
-REFERENCE_UNUSED = ('encoder.vision_encoder.post_layernorm.', 'encoder.encoder.pooler.', 'encoder.encoder.embeddings.word_embeddings.',
-                    'position_ids', 'token_type_ids', '.attn.bias', '.attn.masked_bias', '.crossattention.bias', '.crossattention.masked_bias')
-
-# %% ../nbs/02_model.ipynb #b20fd0f5
-def convert_state(theirs:dict, # source state dict
-                  table:list, # (our name, their name(s), transform) rows with `{i}` placeholders
-                  ours:dict, # target state dict (names and shapes to fill)
-                  unused:tuple=()): # substrings of source keys that are dropped on purpose
-    "Our state dict from `theirs` through `table`; raises listing missing/unexpected/mismatched keys."
-    rows = {}
-    for o, h, f in table:
-        if '{i}' not in o: rows[o] = (h, f); continue
-        for name in ours:
-            pre, post = o.split('{i}')
-            mid = name[len(pre):len(name)-len(post)] if name.startswith(pre) and name.endswith(post) else ''
-            if mid.isdigit(): rows[name] = (h.replace('{i}', mid) if isinstance(h, str) else tuple(x.replace('{i}', mid) for x in h), f)
-    out, missing, used, bad = {}, [], set(), []
-    for name in ours:
-        if name not in rows: missing.append(f'{name} (no mapping)'); continue
-        h, f = rows[name]
-        srcs = (h,) if isinstance(h, str) else h
-        if not all(s in theirs for s in srcs): missing.extend(s for s in srcs if s not in theirs); continue
-        used.update(srcs)
-        out[name] = f(*[theirs[s] for s in srcs])
-        if out[name].shape != ours[name].shape: bad.append(f'{name}: {tuple(out[name].shape)} vs {tuple(ours[name].shape)}')
-    unexpected = [k for k in theirs if k not in used and not any(u in k for u in unused)]
-    if missing or unexpected or bad:
-        show = lambda xs: f'{len(xs)}: ' + ', '.join(xs[:25]) + (' ...' if len(xs) > 25 else '')
-        raise ValueError(f'checkpoint does not match the model.\n missing {show(missing)}\n unexpected {show(unexpected)}\n shape mismatches {show(bad)}')
-    return out
-
-# %% ../nbs/02_model.ipynb #6551660c
-def reference_config(hf:dict) -> CaptionerConfig: # the reference's config.json
-    "Our config from the reference's `VisionEncoderDecoderModel` config."
-    ve, be, de = hf['encoder']['vision_encoder'], hf['encoder']['encoder'], hf['decoder']
-    vw, vh = ve.get('hidden_size', 768), ve.get('num_attention_heads', 12)
-    trunk = dict(embed_dim=ve.get('projection_dim', 512), quick_gelu=ve.get('hidden_act', 'quick_gelu') == 'quick_gelu',
-                 vision_cfg=dict(image_size=ve.get('image_size', 224), patch_size=ve.get('patch_size', 32), width=vw,
-                                 layers=ve.get('num_hidden_layers', 12), head_width=vw // vh,
-                                 mlp_ratio=ve.get('intermediate_size', 3072) / vw))
-    d = de.get('n_embd', 768)
-    return CaptionerConfig(
-        trunk=trunk, trunk_pretrained=None, trunk_width=vw, d_model=be.get('hidden_size', 768), enc_proj=vw != be.get('hidden_size', 768),
-        enc_layers=be.get('num_hidden_layers', 12), enc_heads=be.get('num_attention_heads', 12),
-        enc_ffn=be.get('intermediate_size', 3072), enc_positions=be.get('max_position_embeddings', 512),
-        enc_act=be.get('hidden_act', 'gelu'), enc_eps=be.get('layer_norm_eps', 1e-12),
-        dec_layers=de.get('n_layer', 12), dec_heads=de.get('n_head', 12), dec_ffn=de.get('n_inner') or 4*d,
-        dec_positions=de.get('n_positions', 1024), dec_act=de.get('activation_function', 'gelu_new'),
-        dec_eps=de.get('layer_norm_epsilon', 1e-5), vocab_size=de.get('vocab_size', VOCAB_SIZE),
-        dropout=de.get('resid_pdrop', 0.1))
-
-# %% ../nbs/02_model.ipynb #4b243066
-def _read_weights(path:Path) -> dict:
-    "The state dict of a checkpoint directory (`model.safetensors` or `pytorch_model.bin`)."
-    for name in ('model.safetensors', 'pytorch_model.bin'):
-        if (path/name).exists(): return read_state_dict(path/name)
-    raise FileNotFoundError(f'no model.safetensors or pytorch_model.bin in {path}')
-
-def load_reference(path) -> Captioner: # the reference's VisionEncoderDecoderModel directory
-    "A `Captioner` holding the weights of a reference (HF) DiCO checkpoint."
-    path = Path(path)
-    cfg = reference_config(json.loads((path/'config.json').read_text()))
-    sd = _read_weights(path)
-    wte, head = sd.get('decoder.transformer.wte.weight'), sd.get('decoder.lm_head.weight')
-    cfg.tie_embeddings = head is None or (wte is not None and head.shape == wte.shape and torch.equal(head, wte))
-    model = Captioner(cfg, load_trunk=False)
-    unused = REFERENCE_UNUSED + (('decoder.lm_head.weight',) if cfg.tie_embeddings else ())
-    model.load_state_dict(convert_state(sd, _reference_map(), model.state_dict(), unused))
-    return model.eval()
-
-# %% ../nbs/02_model.ipynb #cdec53c3
-def resolve_checkpoint(path,          # a local directory, or a Hugging Face Hub model id `owner/name`
-                       cache_dir=None): # huggingface_hub cache (default: its own; offline with HF_HUB_OFFLINE=1)
-    "The local directory of a checkpoint: `path` itself, or the Hub snapshot of the id, through huggingface_hub's cache."
-    p = Path(path)
-    if p.is_dir(): return p
-    if p.exists(): raise ValueError(f"{p} is a file: pass the checkpoint's directory")
-    if not re.fullmatch(r'[\w.-]+/[\w.-]+', str(path)):
-        raise FileNotFoundError(f"no checkpoint directory {p} (and {str(path)!r} is not a Hub id of the form owner/name)")
-    from huggingface_hub import snapshot_download
-    try: return Path(snapshot_download(str(path), cache_dir=cache_dir, allow_patterns=['*.json', '*.safetensors', '*.bin']))
-    except Exception as e:
-        raise FileNotFoundError(f"no checkpoint directory {p}, and the Hub id {str(path)!r} is neither in the cache nor "
-                                f"downloadable ({type(e).__name__}: {e})") from e
-
 # %% ../nbs/02_model.ipynb #b73cc257
-@patch(cls_method=True)
-def from_pretrained(cls:Captioner, path, # a directory (`save_pretrained`'s or a reference checkpoint), or a Hub id `owner/name`
-                    cache_dir=None): # huggingface_hub cache for Hub ids (default: its own)
-    "Load a captioner from `path` (our format or the reference's HF `VisionEncoderDecoderModel`), local or on the Hub."
-    path = resolve_checkpoint(path, cache_dir)
-    try: meta = json.loads((path/'config.json').read_text())
+def checkpoint_meta(path:Path)->dict: # a checkpoint directory
+    "The `config.json` of a checkpoint directory, with errors that say what is wrong."
+    path = Path(path)
+    try: return json.loads((path/'config.json').read_text())
     except FileNotFoundError: raise FileNotFoundError(f"{path}/config.json not found: {path} is not a captioner directory") from None
     except ValueError as e: raise CheckpointError(f"{path}/config.json is not valid JSON ({e})") from None
-    if meta.get('model_type') == 'vision-encoder-decoder': return load_reference(path)
-    if meta.get('format') != 'dico_nb': raise ValueError(f'{path}/config.json is neither a dico_nb nor a reference checkpoint')
+
+@patch(cls_method=True)
+def from_pretrained(cls:Captioner, path): # a directory written by `save_pretrained`
+    "Load a captioner that `save_pretrained` wrote (the reference's checkpoints: `dico_nb.convert.load_captioner`)."
+    path = Path(path)
+    if not path.is_dir(): raise FileNotFoundError(f"no checkpoint directory {path}")
+    meta = checkpoint_meta(path)
+    if meta.get('model_type') == 'vision-encoder-decoder':
+        raise CheckpointError(f"{path} is a reference (HF VisionEncoderDecoderModel) checkpoint: load it with `dico_nb.convert.load_captioner`")
+    if meta.get('format') != 'dico_nb': raise CheckpointError(f'{path}/config.json is neither a dico_nb nor a reference checkpoint')
     model = cls(CaptionerConfig(**meta['config']), load_trunk=False)
-    sd, own = read_state_dict(path/'model.safetensors'), model.state_dict()
-    missing, unexpected = [k for k in own if k not in sd], [k for k in sd if k not in own]
-    if missing or unexpected: raise ValueError(f'checkpoint does not match the model.\n missing {missing}\n unexpected {unexpected}')
-    model.load_state_dict(sd)
-    return model.eval()
+    return load_state_strict(model, read_state_dict(path/'model.safetensors'), str(path)).eval()
 
 # %% ../nbs/02_model.ipynb #0d496077
 def param_count(cfg:CaptionerConfig=None) -> dict: # sizes; None: the paper's

@@ -10,14 +10,15 @@ from pathlib import Path
 
 import torch
 
-from .data import dataset_spec, CaptionLoader, split_references
+from .data import dataset_spec, CaptionLoader, split_references, atomic_path
 from .shapes import prepare_shapes, load_scenes, show_scenes, check
-from .model import Captioner, CaptionerConfig
+from .model import Captioner, CaptionerConfig, model_transform
 from .features import cache_features
 from .reward import load_clip, Scorer
 from .shapes_clip import shapes_resnet_arch, SHAPES_CLIPS, shipped_clip, make_shapes_clip
 from .train import TrainConfig, dico_config, scst_config, train
-from .evaluate import evaluate, save_evaluation, table_header, table_row, load_captioner, model_transform, coco_image_id
+from .evaluate import evaluate, save_evaluation, table_header, table_row, coco_image_id
+from .convert import load_captioner
 
 # %% auto #0
 __all__ = ['COLUMNS', 'ShapesJob', 'stage_data', 'stage_clips', 'stage_features', 'captioner_model', 'xe_cfg', 'ft_cfg',
@@ -88,9 +89,7 @@ def stage_features(job:ShapesJob, trunk:Path)->tuple:
     if (out/'index.json').exists(): return out, False
     model = Captioner(CaptionerConfig(**captioner_model(job, trunk))).eval()
     loader = CaptionLoader('shapes_train', 64, model_transform(model), workers=job.workers, registry=job.registry)
-    tmp = out.with_name(out.name + '.tmp')
-    cache_features(model.trunk, loader, tmp, source=dict(trunk=str(trunk), data='shapes_train'))
-    os.replace(tmp, out)
+    with atomic_path(out) as tmp: cache_features(model.trunk, loader, tmp, source=dict(trunk=str(trunk), data='shapes_train'))
     return out, True
 
 # %% ../nbs/10_pipeline.ipynb #4db5ae0c

@@ -12,9 +12,9 @@ import torch
 import torch.nn.functional as F
 from open_clip.model import CLIP
 
-from .data import clip_transform, CaptionShards, dataset_spec
+from .data import clip_transform, clip_image_size, CaptionShards, dataset_spec
 from .shapes import check, sample_caption, noun_phrase, load_scenes, SHAPES, COLOURS, VOCAB
-from .reward import PREFIX, Scorer, fit_images, make_clip, load_clip, save_clip, encode_text, text_tokens
+from .reward import PREFIX, Scorer, fit_images, make_clip, load_clip, save_clip, encode_text, text_tokens, CiderD, simple_tokenize
 
 # %% auto #0
 __all__ = ['SHAPES_CLIPS', 'PERTURB_KINDS', 'HACKS', 'shapes_clip_arch', 'shapes_resnet_arch', 'perturb', 'negative_caption',
@@ -169,7 +169,7 @@ def make_shapes_clip(name:str,           # 'trunk' or 'evaluator' (`SHAPES_CLIPS
     recipe, arch = {**SHAPES_CLIPS[name], **({'steps': steps} if steps else {})}, arch or shapes_resnet_arch()
     before = torch.get_num_threads(); torch.set_num_threads(threads)
     try:
-        data = load_shapes_split('shapes_train', image_size=arch['vision_cfg']['image_size'], registry=registry)
+        data = load_shapes_split('shapes_train', image_size=clip_image_size(arch), registry=registry)
         t0 = time.time(); model, losses = train_clip(data, arch, **recipe, log_every=100)
     finally: torch.set_num_threads(before)
     return save_clip(model, out, arch, rows=vocab_rows(), dtype=torch.float16, name=name, **recipe, images=len(data['images']),
@@ -242,8 +242,6 @@ def judge(cands:list,          # `judgment_set` output
           batch:int=256):      # candidates per pass
     "Every candidate's score by each metric: `{metric: [M]}` (reference-based ones against the image's references)."
     from pycocoevalcap.bleu.bleu import Bleu
-    from dico_nb.losses import CiderD
-    from dico_nb.evaluate import simple_tokenize
     refs = [split['refs'][c['i']] for c in cands]
     out = {'PAC-S (evaluator)': [], 'RefPAC-S (evaluator)': [], 'CLIP-S (trunk)': []}
     for o in range(0, len(cands), batch):
@@ -326,7 +324,7 @@ def judgment_study(data_dir:Path,       # the main job's `data_dir` (shards and 
     evaluator, trunk = Scorer(load_clip(paths['evaluator']), w=2.0), Scorer(load_clip(paths['trunk']), w=2.5)
     t0 = time.time()
     models = {k: Captioner.from_pretrained(p) for k, p in captioners.items()}
-    sizes = {int(m.cfg.trunk['vision_cfg']['image_size']) for m in models.values()}
+    sizes = {clip_image_size(m.cfg.trunk) for m in models.values()}
     if len(sizes) > 1: raise ValueError(f"the captioners' trunks take different image sizes {sorted(sizes)}: compare captioners on one trunk")
     size = sizes.pop()
     images = test['images'] if size == test['images'].shape[-1] else load_shapes_split('shapes_test', image_size=size, registry=reg)['images']

@@ -12,12 +12,13 @@ import torch
 from torch import Tensor
 
 from .data import CaptionLoader
-from .model import Captioner
+from .model import Captioner, model_transform, load_state_strict
 from .decoding import sample
 from .shapes import Check, check, load_scenes
 from .reward import load_clip, Scorer
 from .train import TrainConfig, load_checkpoint, eval_mode
-from .evaluate import evaluate, save_evaluation, load_captioner, model_transform, model_device
+from .convert import load_captioner
+from .evaluate import evaluate, save_evaluation, model_device
 from .pipeline import ShapesJob, stage_data, stage_clips, stage_features, xe_cfg, ft_cfg, stage_train, job_threads
 
 # %% auto #0
@@ -138,8 +139,8 @@ def truth_f1(precision:float, recall:float)->float:
 def load_last(run_dir:Path)->tuple:
     "The policy of a run's `last.pt` (in eval mode) and its step."
     ck = load_checkpoint(Path(run_dir)/'last.pt')
-    model = Captioner.from_pretrained(json.loads(ck['config'])['init'])
-    model.load_state_dict(ck['policy'])
+    model = load_captioner(json.loads(ck['config'])['init'])
+    load_state_strict(model, ck['policy'], str(Path(run_dir)/'last.pt'))
     return model.eval(), ck['step']
 
 def best_step(run_dir:Path)->int:

@@ -1,11 +1,12 @@
 #!/usr/bin/env python
-"Evaluate a captioner checkpoint on a registered split: beam-search decoding, the metric table, predictions (COCO format), metrics json and markdown table (see `nbs/07_evaluate.ipynb`)."
+"Evaluate a captioner checkpoint on a registered split: beam-search decoding, the metric table, predictions (COCO format), metrics json and markdown table (see `nbs/06_evaluate.ipynb`)."
 #   python scripts/evaluate.py --checkpoint runs/xe --dataset shapes_test \
 #          --reward data/models/shapes_evaluator.pth --clip data/models/shapes_trunk.pth --name xe
 import time
 from fastcore.script import call_parse
 from dico_nb.features import FeatureCache
-from dico_nb.evaluate import evaluate, load_captioner, load_scorers, save_evaluation, table_header, table_row
+from dico_nb.convert import load_captioner
+from dico_nb.evaluate import evaluate, load_scorers, save_evaluation, table_header, table_row
 
 @call_parse
 def main(checkpoint:str=None,        # captioner directory (`Captioner.save_pretrained`, or the reference's HF checkpoint)
@@ -23,7 +24,7 @@ def main(checkpoint:str=None,        # captioner directory (`Captioner.save_pret
          no_spice:bool=False,        # skip SPICE
          no_meteor:bool=False,       # skip METEOR
          train:str='auto',           # training split for % novel ('auto': `{name}_train` when registered; 'none': skip)
-         out:str='nbs/results/eval', # folder for the outputs
+         out:str='runs/eval',        # folder for the outputs (outside the source tree)
          name:str=None,              # file stem and table label (default: checkpoint folder name + dataset)
          registry:str=None,          # registry file (default: $DICO_REGISTRY or data/registry.json)
          features:str=None,          # a feature cache of the split (`scripts/cache_features.py`): decode without the trunk
