@@ -27,7 +27,6 @@ from common import (Reference, reference_checkpoint, interleaved, Phases, amp_ct
                     TINY, TINY_VIT, PAPER, VIT_B32, VIT_L14)
 from dico_nb.data import EOS_ID, PAD_ID
 import dico_nb.model
-from dico_nb.model import Captioner
 from dico_nb.convert import load_captioner
 from dico_nb.losses import dico_loss
 from dico_nb.reward import Scorer, make_clip, ids_tokens, fit_images, ClipReward

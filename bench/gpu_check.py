@@ -11,16 +11,15 @@
 `--dry-run` runs the same code on the CPU at tiny sizes (CPU autocast bf16 stands in for CUDA's; fp16 and loss
 scaling are skipped there), so that the test suite keeps it working without a GPU.
 """
-import json, os, statistics, sys, tempfile, time
+import json, os, statistics, sys, time
 from pathlib import Path
 sys.path.insert(0, str(Path(__file__).parent))
-from common import interleaved, count_flops, gpu_peak_tflops, machine, fresh_keys, sync  # sets HF_HUB_OFFLINE=1
+from common import interleaved, count_flops, gpu_peak_tflops, machine, fresh_keys  # sets HF_HUB_OFFLINE=1
 import torch, transformers
 from fastcore.script import call_parse
-from dico_speed import dico_setup, bench_dico, check_dico, KEYS, B, K
+from dico_speed import dico_setup, bench_dico, KEYS, B, K
 from beams_speed import bench_beams
 from memory import bench_memory
-import report
 from dico_nb.train import dico_step, policy_logprobs
 from dico_nb.reward import fit_images
 

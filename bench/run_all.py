@@ -17,7 +17,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from common import gpu_peak_tflops  # sets HF_HUB_OFFLINE=1
 import torch, transformers
 from fastcore.script import call_parse
-from dico_speed import bench_dico, RECIPES
+from dico_speed import bench_dico
 from beams_speed import bench_beams
 from xe_speed import bench_xe
 from cider_speed import bench_cider

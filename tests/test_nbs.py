@@ -15,7 +15,7 @@ def _run(cmd, cwd):
 
 @pytest.mark.parametrize('nb', NBS, ids=[p.name for p in NBS])
 def test_notebook(nb):
-    "Run one notebook's tests with `nbdev_test` (cells flagged slow/cuda in settings.ini are skipped)."
+    "Run one notebook's tests with `nbdev_test` (cells flagged slow in settings.ini are skipped; the GPU paths are checked by `bench/gpu_check.sh`)."
     _run([BIN/'nbdev_test', '--path', str(nb)], ROOT)
 
 @pytest.fixture(scope='module')
