@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Optional, Union
 
-import torch, torch.nn.functional as F
+import torch
 from torch import Tensor
 
 from .data import PAD_ID, BOS_ID, EOS_ID

@@ -5,9 +5,7 @@
 # %% ../nbs/08_demo.ipynb #e5e0b06a
 from __future__ import annotations
 from pathlib import Path
-import io
 import torch
-from PIL import Image
 
 from .data import Tokenizer, load_image
 from .decoding import beam_search

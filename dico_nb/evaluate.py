@@ -4,8 +4,7 @@
 
 # %% ../nbs/06_evaluate.ipynb #a0b2ca0b
 from __future__ import annotations
-import json, os, re, shutil, subprocess, tarfile, tempfile, time
-from functools import lru_cache
+import json, re, shutil, subprocess, tempfile, time
 from pathlib import Path
 
 import numpy as np

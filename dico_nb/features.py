@@ -12,7 +12,7 @@ import torch
 from torch import Tensor
 
 from .data import image_id
-from .model import Captioner, Trunk
+from .model import Trunk
 
 # %% auto #0
 __all__ = ['cache_features', 'FeatureCache']

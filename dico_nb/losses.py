@@ -4,18 +4,16 @@
 
 # %% ../nbs/05_losses.ipynb #d63bab40
 from __future__ import annotations
-import math
 
 import torch, torch.nn.functional as F
 from torch import Tensor
 
-from .data import PAD_ID
 
 # %% auto #0
 __all__ = ['loser_weights', 'dico_loss', 'scst_loss']
 
 # %% ../nbs/05_losses.ipynb #f8e271b1
-from .model import seq_logprobs  # its one home is the captioner's notebook; it is tested here
+#| export
 
 # %% ../nbs/05_losses.ipynb #37613336
 def loser_weights(rewards:Tensor,   # [B, k] reward of each candidate

@@ -4,8 +4,8 @@
 
 # %% ../nbs/02_model.ipynb #13a54368
 from __future__ import annotations
-import json, os, re
-from dataclasses import dataclass, asdict, field
+import json, os
+from dataclasses import dataclass, asdict
 from functools import partial
 from pathlib import Path
 from typing import Optional, Union
@@ -16,9 +16,9 @@ from fastcore.basics import patch
 import open_clip
 from open_clip.modified_resnet import ModifiedResNet
 from open_clip.model import _build_vision_tower
-from safetensors.torch import save_file, load_file
+from safetensors.torch import save_file
 
-from .data import PAD_ID, BOS_ID, EOS_ID, VOCAB_SIZE, clip_transform, clip_image_size
+from .data import PAD_ID, EOS_ID, VOCAB_SIZE, clip_transform, clip_image_size
 
 # %% auto #0
 __all__ = ['ACTIVATIONS', 'HEAD_CHUNK', 'CaptionerConfig', 'tiny_config', 'quick_gelu', 'Trunk', 'CheckpointError',

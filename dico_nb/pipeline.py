@@ -5,7 +5,7 @@
 # %% ../nbs/10_pipeline.ipynb #dde9041e
 from __future__ import annotations
 import hashlib, json, os, time
-from dataclasses import dataclass, asdict, field
+from dataclasses import dataclass, asdict
 from pathlib import Path
 
 import torch

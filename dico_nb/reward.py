@@ -4,7 +4,7 @@
 
 # %% ../nbs/04_reward.ipynb #dd63e73c
 from __future__ import annotations
-import json, math, os, re
+import json, math, re
 from collections import Counter
 from functools import lru_cache
 from itertools import repeat
@@ -21,7 +21,7 @@ from open_clip.model import CLIP
 from fastcore.basics import store_attr, patch
 
 from .data import BOS_ID, EOS_ID, PAD_ID, CLIP_CONTEXT, clip_bpe, clip_image_size, atomic_path, Tokenizer
-from .model import read_state_dict, load_state_strict, CheckpointError
+from .model import read_state_dict, load_state_strict
 
 # %% auto #0
 __all__ = ['PACS_ARCHS', 'PREFIX', 'make_clip', 'load_clip', 'expand_rows', 'text_tokens', 'ids_tokens', 'encode_text', 'Scorer',

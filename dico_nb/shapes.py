@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw
 
-from .data import (LAYOUTS, Tally, clip_bpe, encode_members, jpeg_bytes, write_split, write_manifest, dataset_spec,
+from .data import (LAYOUTS, Tally, clip_bpe, jpeg_bytes, write_split, write_manifest, dataset_spec,
                           mp_context)
 from concurrent.futures import ProcessPoolExecutor
 

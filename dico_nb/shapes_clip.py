@@ -10,7 +10,6 @@ from pathlib import Path
 
 import torch
 import torch.nn.functional as F
-from open_clip.model import CLIP
 
 from .data import clip_transform, clip_image_size, CaptionShards, dataset_spec
 from .shapes import check, sample_caption, noun_phrase, load_scenes, SHAPES, COLOURS, VOCAB

@@ -4,13 +4,12 @@
 
 # %% ../nbs/07_train.ipynb #ad569278
 from __future__ import annotations
-import contextlib, copy, hashlib, itertools, json, os, random, shutil, tarfile, time, warnings
+import contextlib, copy, hashlib, itertools, json, os, random, shutil, tarfile, warnings
 from dataclasses import dataclass, asdict
 from pathlib import Path
 
 import torch
 import torch.nn as nn
-import torch.nn.functional as F
 import torch.distributed as dist
 from tqdm.auto import tqdm
 
