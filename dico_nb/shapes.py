@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 
+from fastcore.basics import patch
+
 import numpy as np
 from PIL import Image, ImageDraw
 
@@ -158,108 +160,136 @@ class Relation:
             return bool(idx) and not m.conflict and (all if m.plural else any)(pred(i) for i in idx)
         return q(self.subj, lambda a: q(self.obj, lambda b: a != b and holds(objects[a], self.rel, objects[b])))
 
-# %% ../nbs/01_shapes.ipynb #c47998f7
-class ParseError(ValueError): pass
+# %% ../nbs/01_shapes.ipynb #cc05cc47
+class ParseError(ValueError):
+    "A caption the grammar does not accept; the message names the first word that does not fit."
 
 def words_of(text:str)->list:
     "The caption's words: lower-case letter runs, commas, and runs of anything else (unknown words)."
     return re.findall(r"[a-z]+|,|[^\sa-z,]+", str(text or '').lower().strip().rstrip('.').strip())
 
+# %% ../nbs/01_shapes.ipynb #07966fb0
 class _Parser:
     "Recursive descent over `words`; each method consumes what it read or raises `ParseError`."
-    def __init__(self, words): self.w, self.i, self.copula = words, 0, False
+    def __init__(self, words:list): self.w, self.i, self.copula = words, 0, False
 
-    def peek(self, k=0): return self.w[self.i + k] if self.i + k < len(self.w) else None
-    def fail(self, what):
-        got = f"got {self.peek()!r}" if self.peek() is not None else 'got the end'
-        raise ParseError(f"word {self.i + 1}: expected {what}, {got}")
-    def take(self, *options):
-        if self.peek() in options: self.i += 1; return self.w[self.i - 1]
-        return None
+# %% ../nbs/01_shapes.ipynb #59d8e697
+@patch
+def peek(self:_Parser, k:int=0): # how many words past the cursor to look
+    "The word `k` places after the cursor, or None past the end."
+    return self.w[self.i + k] if self.i + k < len(self.w) else None
 
-    def relation(self):
-        "A relation phrase, or None (consumes nothing) if none starts here."
-        for n in (4, 2, 1):
-            r = REL_PHRASES.get(tuple(self.w[self.i:self.i + n]))
-            if r: self.i += n; return r
-        return None
+# %% ../nbs/01_shapes.ipynb #f0135f8f
+@patch
+def fail(self:_Parser, what:str): # what the grammar expected at the cursor
+    "Raise `ParseError`: the cursor's word position, `what` was expected, and what came instead."
+    got = f"got {self.peek()!r}" if self.peek() is not None else 'got the end'
+    raise ParseError(f"word {self.i + 1}: expected {what}, {got}")
 
-    def np(self)->Mention:
-        start, det = self.i, self.peek()
-        if det in ARTICLES: m = Mention(count=ARTICLES[det])
-        elif det in NUMBERS: m = Mention(count=NUMBERS[det], plural=True)
-        else: self.fail('a, an, the, one, two or three')
-        self.i += 1
-        if self.peek() in SIZE_WORDS: m.size = SIZE_WORDS[self.take(self.peek())]
-        if self.peek() in COLOURS: m.colour = self.take(self.peek())
-        nouns = PLURALS if m.plural else NOUNS
-        if self.peek() not in nouns: self.fail(f"a {'plural' if m.plural else 'singular'} noun")
-        n = self.take(self.peek()); m.shape = NOUNS[PLURALS.get(n, n)]
-        first = self.w[start + 1]
-        if (det == 'a' and first[0] in 'aeiou') or (det == 'an' and first[0] not in 'aeiou'):
-            self.i = start; self.fail(f"{'an' if det == 'a' else 'a'} before {first!r}")
-        m.text = ' '.join(self.w[start:self.i])
-        return m
+# %% ../nbs/01_shapes.ipynb #6dfa2c67
+@patch
+def take(self:_Parser, *options:str): # the words accepted here
+    "The next word, consumed, if it is one of `options`; else None (consumes nothing)."
+    if self.peek() in options: self.i += 1; return self.w[self.i - 1]
+    return None
 
-    def item(self, copula:bool):
-        "`np (is|are)? (relation np)?` -> (subject, Relation or None)."
-        start, subj = self.i, self.np()
-        cop = self.take('is', 'are') if copula else None
-        if cop and cop != ('are' if subj.plural else 'is'): self.i -= 1; self.fail(f"{'are' if subj.plural else 'is'}")
-        self.copula |= bool(cop)
-        rel = self.relation()
-        if rel is None:
-            if cop: self.fail('a relation (left of, right of, above, below, ...)')
-            return subj, None
-        obj = self.np()
-        return subj, Relation(subj, rel, obj, ' '.join(self.w[start:self.i]))
+# %% ../nbs/01_shapes.ipynb #8b998b38
+@patch
+def relation(self:_Parser):
+    "A relation phrase, or None (consumes nothing) if none starts here."
+    for n in (4, 2, 1):
+        r = REL_PHRASES.get(tuple(self.w[self.i:self.i + n]))
+        if r: self.i += n; return r
+    return None
 
-    def items(self, copula:bool)->list:
-        out = [self.item(copula)]
+# %% ../nbs/01_shapes.ipynb #0f354130
+@patch
+def np(self:_Parser)->Mention:
+    "An object phrase: determiner, size?, colour?, noun; read into a `Mention`."
+    start, det = self.i, self.peek()
+    if det in ARTICLES: m = Mention(count=ARTICLES[det])
+    elif det in NUMBERS: m = Mention(count=NUMBERS[det], plural=True)
+    else: self.fail('a, an, the, one, two or three')
+    self.i += 1
+    if self.peek() in SIZE_WORDS: m.size = SIZE_WORDS[self.take(self.peek())]
+    if self.peek() in COLOURS: m.colour = self.take(self.peek())
+    nouns = PLURALS if m.plural else NOUNS
+    if self.peek() not in nouns: self.fail(f"a {'plural' if m.plural else 'singular'} noun")
+    n = self.take(self.peek()); m.shape = NOUNS[PLURALS.get(n, n)]
+    first = self.w[start + 1]
+    if (det == 'a' and first[0] in 'aeiou') or (det == 'an' and first[0] not in 'aeiou'):
+        self.i = start; self.fail(f"{'an' if det == 'a' else 'a'} before {first!r}")
+    m.text = ' '.join(self.w[start:self.i])
+    return m
+
+# %% ../nbs/01_shapes.ipynb #121e8c04
+@patch
+def item(self:_Parser, copula:bool): # whether `is`/`are` may follow the subject
+    "`np (is|are)? (relation np)?` -> (subject, Relation or None)."
+    start, subj = self.i, self.np()
+    cop = self.take('is', 'are') if copula else None
+    if cop and cop != ('are' if subj.plural else 'is'): self.i -= 1; self.fail(f"{'are' if subj.plural else 'is'}")
+    self.copula |= bool(cop)
+    rel = self.relation()
+    if rel is None:
+        if cop: self.fail('a relation (left of, right of, above, below, ...)')
+        return subj, None
+    obj = self.np()
+    return subj, Relation(subj, rel, obj, ' '.join(self.w[start:self.i]))
+
+# %% ../nbs/01_shapes.ipynb #02f0a4c2
+@patch
+def items(self:_Parser, copula:bool)->list: # whether items may use `is`/`are`
+    "`item (sep item)*` to the end of the words: a list of (subject, Relation or None)."
+    out = [self.item(copula)]
+    while self.peek() is not None:
+        if self.take(','): self.take('and')
+        elif not self.take('and'): self.fail("',' or 'and'")
+        out.append(self.item(copula))
+    return out
+
+# %% ../nbs/01_shapes.ipynb #1d92a9d5
+@patch
+def intro(self:_Parser):
+    "An introduction's name, or None (consumes nothing)."
+    w0, w1, w2 = self.peek(), self.peek(1), self.peek(2)
+    if w0 in ('a', 'an') and w1 in PICTURES:
+        if (w0 == 'an') != (w1[0] in 'aeiou'): self.fail(f"{'a' if w0 == 'an' else 'an'} before {w1!r}")
+        if w2 not in ('of', 'with'): self.i += 2; self.fail("'of' or 'with'")
+        self.i += 3; return 'a picture of'
+    if w0 in ('the', 'this') and w1 in PICTURES:
+        if w2 != 'shows': self.i += 2; self.fail("'shows'")
+        self.i += 3; return 'the picture shows'
+    if w0 == 'there' and w1 in ('is', 'are'): self.i += 2; return 'there is'
+    return None
+
+# %% ../nbs/01_shapes.ipynb #52e078c6
+@patch
+def caption(self:_Parser):
+    "`(form, mentions, relations)` of the whole caption."
+    if not self.w: raise ParseError('empty caption')
+    rel = self.relation()
+    if rel is not None:                       # fronted: "above a blue box (there) is a red circle"
+        obj = self.np(); self.take('there')
+        verb = self.take('is', 'are') or self.fail("'is' or 'are'")
+        subj = self.np()
+        if verb != ('are' if subj.plural else 'is'): self.fail(f"a {'singular' if verb == 'is' else 'plural'} phrase after {verb!r}")
+        first, rest = Relation(subj, rel, obj, ' '.join(self.w[:self.i])), []
         while self.peek() is not None:
             if self.take(','): self.take('and')
             elif not self.take('and'): self.fail("',' or 'and'")
-            out.append(self.item(copula))
-        return out
-
-    def intro(self):
-        "An introduction's name, or None (consumes nothing)."
-        w0, w1, w2 = self.peek(), self.peek(1), self.peek(2)
-        if w0 in ('a', 'an') and w1 in PICTURES:
-            if (w0 == 'an') != (w1[0] in 'aeiou'): self.fail(f"{'a' if w0 == 'an' else 'an'} before {w1!r}")
-            if w2 not in ('of', 'with'): self.i += 2; self.fail("'of' or 'with'")
-            self.i += 3; return 'a picture of'
-        if w0 in ('the', 'this') and w1 in PICTURES:
-            if w2 != 'shows': self.i += 2; self.fail("'shows'")
-            self.i += 3; return 'the picture shows'
-        if w0 == 'there' and w1 in ('is', 'are'): self.i += 2; return 'there is'
-        return None
-
-    def caption(self):
-        "`(form, mentions, relations)` of the whole caption."
-        if not self.w: raise ParseError('empty caption')
-        rel = self.relation()
-        if rel is not None:                       # fronted: "above a blue box (there) is a red circle"
-            obj = self.np(); self.take('there')
-            verb = self.take('is', 'are') or self.fail("'is' or 'are'")
-            subj = self.np()
-            if verb != ('are' if subj.plural else 'is'): self.fail(f"a {'singular' if verb == 'is' else 'plural'} phrase after {verb!r}")
-            first, rest = Relation(subj, rel, obj, ' '.join(self.w[:self.i])), []
-            while self.peek() is not None:
-                if self.take(','): self.take('and')
-                elif not self.take('and'): self.fail("',' or 'and'")
-                rest.append(self.item(False))
-            items, form = [(subj, first)] + rest, 'fronted relation'
-        else:
-            intro_at = self.i
-            intro = self.intro()
-            items = self.items(copula=intro is None)
-            if intro == 'there is' and self.w[intro_at + 1] != ('are' if items[0][0].plural else 'is'):
-                self.i = intro_at + 1; self.fail(f"{'are' if items[0][0].plural else 'is'} (agreeing with {items[0][0].text!r})")
-            body = 'copula relation' if self.copula else 'relation' if any(r for _, r in items) else 'list'
-            form = f"{intro or 'bare'} + {body}"
-        mentions = [m for s, r in items for m in ((s,) if r is None else (s, r.obj))]
-        return form, mentions, [r for _, r in items if r is not None]
+            rest.append(self.item(False))
+        items, form = [(subj, first)] + rest, 'fronted relation'
+    else:
+        intro_at = self.i
+        intro = self.intro()
+        items = self.items(copula=intro is None)
+        if intro == 'there is' and self.w[intro_at + 1] != ('are' if items[0][0].plural else 'is'):
+            self.i = intro_at + 1; self.fail(f"{'are' if items[0][0].plural else 'is'} (agreeing with {items[0][0].text!r})")
+        body = 'copula relation' if self.copula else 'relation' if any(r for _, r in items) else 'list'
+        form = f"{intro or 'bare'} + {body}"
+    mentions = [m for s, r in items for m in ((s,) if r is None else (s, r.obj))]
+    return form, mentions, [r for _, r in items if r is not None]
 
 # %% ../nbs/01_shapes.ipynb #217add80
 def _chunks(w:list):
