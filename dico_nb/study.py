@@ -268,7 +268,8 @@ def ablation_table(records:list, study:Study, ckpt:str='best')->str:
     rows = [table_line('operating point: DiCO ' + ', '.join(f'{k} {v:g}' for k, v in study.operating.items()), ref) + ' – |']
     for a in study.ablations:
         rs = pts[(run_name('dico', study.operating, a), ckpt)]
-        rows.append(table_line(a, rs) + f" {', '.join(beyond_spread(rs, ref)) or 'none'} |")
+        moved = (', '.join(beyond_spread(rs, ref)) or 'none') if min(len(rs), len(ref)) > 1 else 'no spread: one seed'
+        rows.append(table_line(a, rs) + f" {moved} |")
     return '\n'.join([header(first='ablation').replace(' |\n', ' | beyond the seed spread |\n', 1) + '---|'] + rows)
 
 # %% ../nbs/12_shapes_study.ipynb #cd5f63be
