@@ -5,22 +5,26 @@ A development tool, outside the package: it needs nbdev, nbconvert, jinja2 and M
 `nbs/09_docs.ipynb` explains and tests it."""
 
 from __future__ import annotations
-import io, os, re, shutil, functools, importlib.util
+import ast, hashlib, io, json, os, re, shutil, functools, importlib.util
 from contextlib import redirect_stdout
 from fastcore.script import call_parse
 from pathlib import Path
 import yaml, nbformat
 from jinja2 import DictLoader
 from nbconvert import HTMLExporter
-from execnb.nbio import read_nb, nb2str
+from execnb.nbio import read_nb, nb2str, write_nb
 from nbdev.config import get_config
 from nbdev.process import extract_directives
 from nbdev.processors import FilterDefaults
 from nbdev.quarto import nbdev_sidebar
 from nbdev.doclinks import _nbpath2html
+from nbdev.clean import clean_nb
+from execnb.shell import CaptureShell
+from fastcore.xtras import working_directory
 
 __all__ = ['MATHJAX', 'cell_md', 'nb2md', 'readme_path', 'readme_md', 'write_readme', 'readme_command', 'proc_nb', 'md_for_html',
-           'quarto_cells', 'sidebar_pages', 'page_html', 'copy_images', 'mathjax_dir', 'build_docs']
+           'quarto_cells', 'sidebar_pages', 'page_html', 'copy_images', 'mathjax_dir', 'build_docs',
+           'module_deps', 'outputs_key', 'stored_key', 'stale_notebooks', 'skipped', 'drop_bars', 'run_notebook', 'NotebookError']
 
 def _outputs_md(cell)->str:
     "Text outputs of a code cell as a fenced block (images and widgets are left to the docs site)."
@@ -190,10 +194,11 @@ def copy_images(nb,       # a processed notebook
                 nbs:Path, # the notebooks' folder
                 out:Path  # the site's folder
                )->list:
-    "Copy the local images shown by `nb`'s markdown from `nbs` into `out`, at the same relative paths."
+    "Copy the local images shown by `nb`'s markdown, and by the markdown its cells output, from `nbs` into `out`, at the same relative paths."
     done = []
     for c in nb.cells:
-        for m in _re_img.finditer(c.source if c.cell_type == 'markdown' else ''):
+        md = c.source if c.cell_type == 'markdown' else ''.join(''.join(o.get('data', {}).get('text/markdown', '')) for o in c.get('outputs', []))
+        for m in _re_img.finditer(md):
             src = Path(nbs)/m[2]
             if src.is_file() and src.resolve().is_relative_to(Path(nbs).resolve()):
                 (Path(out)/m[2]).parent.mkdir(parents=True, exist_ok=True)
@@ -224,6 +229,100 @@ def build_docs(out:Path=None, # where the site goes (default: `doc_path` of sett
         copy_images(nb, nbs, out)
         (out/fn).write_text(page_html(nb, nav, fn, cfg.get('title', '')))
     return [out/fn for _, fn in nav]
+
+# The notebooks keep their outputs: the pages show what the notebooks compute. Outputs are stale when the code that
+# made them changed since: the notebook's code cells, the `dico_nb` modules they import (and those modules' imports),
+# the scripts they name. `outputs_key` hashes exactly that; `run_notebook` stores it in the notebook's metadata.
+
+KEY = 'dico_nb'  # the notebook metadata key (settings.ini's `allowed_metadata_keys` lets nbdev_clean keep it)
+
+def _code(nb)->list: return [c.source for c in nb.cells if c.cell_type == 'code']
+
+def module_deps(srcs:list,        # Python sources
+                pkg:Path)->list:  # the package's folder
+    "The package's modules the sources import, with every module those import, sorted."
+    todo, seen = list(srcs), set()
+    while todo:
+        try: tree = ast.parse(re.sub(r'^\s*[%!].*$', '', todo.pop(), flags=re.M))  # IPython magics and shell lines out
+        except SyntaxError: continue
+        for n in ast.walk(tree):
+            names = []
+            if isinstance(n, ast.ImportFrom):
+                if n.level: names = [n.module or '']                               # `from .model import x` inside the package
+                elif n.module == pkg.name: names = [a.name for a in n.names]       # `from dico_nb import model`
+                elif (n.module or '').startswith(pkg.name + '.'): names = [n.module.split('.', 1)[1]]
+            elif isinstance(n, ast.Import): names = [a.name.split('.', 1)[1] for a in n.names if a.name.startswith(pkg.name + '.')]
+            for m in names:
+                f = pkg/f"{m.split('.')[0]}.py"
+                if f.is_file() and f not in seen: seen.add(f); todo.append(f.read_text())
+    return sorted(seen)
+
+def outputs_key(path:Path,          # a notebook in nbs/
+                root:Path=None)->str: # the repository (default: the notebook folder's parent)
+    "Hash of what a notebook's outputs depend on: its code cells, the package modules they import, the scripts they name."
+    path = Path(path); root = Path(root or path.resolve().parent.parent)
+    srcs, h = _code(read_nb(path)), hashlib.sha256()
+    scripts = sorted({root/'scripts'/m for s in srcs for m in re.findall(r'\b(\w+\.py)\b', s) if (root/'scripts'/m).is_file()})
+    scripts += sorted(root/'scripts'/f'{m}.py' for m in {m for s in srcs for m in re.findall(r'^\s*from (\w+) import', s, re.M)}
+                      if (root/'scripts'/f'{m}.py').is_file() and root/'scripts'/f'{m}.py' not in scripts)
+    for s in srcs: h.update(s.encode() + b'\0')
+    for f in module_deps(srcs, root/'dico_nb') + scripts: h.update(f'{f.relative_to(root)}\0'.encode() + f.read_bytes() + b'\0')
+    return h.hexdigest()[:16]
+
+def stored_key(path:Path)->str:
+    "The key stored when the notebook was last run ('' if never)."
+    return json.loads(Path(path).read_text()).get('metadata', {}).get(KEY, {}).get('outputs_of', '')
+
+def stale_notebooks(nbs:Path,           # the notebooks' folder
+                    root:Path=None)->list: # the repository
+    "The notebooks with code whose stored outputs were not made by their current code and modules."
+    return [p for p in sorted(Path(nbs).glob('*.ipynb')) if not p.name.startswith(('_', '.')) and _code(read_nb(p))
+            and stored_key(p) != outputs_key(p, root)]
+
+def skipped(cell, flags:set)->bool:
+    "Whether the test run skips `cell` (nbdev_test's rule): not code, `nbdev_export()`, `#| eval: false`, or a flag in `flags`."
+    if cell.cell_type != 'code' or 'nbdev_export' + '(' in cell.source: return True
+    d = extract_directives(cell, remove=False)
+    return d.get('eval:', [''])[0].lower() == 'false' or bool(flags & d.keys())
+
+class NotebookError(RuntimeError): pass
+
+_BAR = re.compile(r'\d+%\|.*\|')  # a tqdm progress bar, as it redraws itself on stderr
+
+def drop_bars(outputs:list)->list:
+    "`outputs` less the progress bars in their stderr streams (a bar is a moment, not a result)."
+    keep = []
+    for o in outputs:
+        if o.get('output_type') == 'stream' and o.get('name') == 'stderr':
+            lines = [l for l in re.split(r'[\r\n]+', ''.join(o['text'])) if l.strip() and not _BAR.search(l)]
+            if not lines: continue
+            o = dict(o, text='\n'.join(lines) + '\n')
+        keep.append(o)
+    return keep
+
+def run_notebook(path:Path,           # the notebook: run in its folder, rewritten in place with its outputs
+                 root:Path=None,      # the repository (default: the notebook folder's parent)
+                 flags:set=None)->str: # cells flagged so are not run and keep their old outputs (default: settings.ini's tst_flags)
+    "Run every cell the tests run, keep the outputs and the key they belong to; raise `NotebookError` at the first failing cell."
+    path = Path(path).resolve()
+    flags = set((get_config().get('tst_flags', '') if flags is None else ' '.join(flags)).split())
+    nb, env = read_nb(path), {k: os.environ.get(k) for k in ('IN_TEST', 'TQDM_DISABLE', 'MPLBACKEND')}
+    os.environ.update(IN_TEST='1', TQDM_DISABLE='1')   # as the tests run it; progress bars are not results
+    os.environ.pop('MPLBACKEND', None)
+    try:
+        shell = CaptureShell(path, mpl_format='png')
+        with working_directory(path.parent): shell.run_all(nb, exc_stop=True, preproc=lambda c: skipped(c, flags))
+    except Exception as e: raise NotebookError(f"{path.name}: a cell failed, the notebook is left as it was\n{shell.prettytb(fname=path)}") from e
+    finally:
+        for k, v in env.items():
+            if v is None: os.environ.pop(k, None)
+            else: os.environ[k] = v
+    for c in nb.cells:
+        if c.cell_type == 'code': c.outputs = drop_bars(c.outputs)
+    nb.metadata[KEY] = dict(outputs_of=outputs_key(path, root))
+    clean_nb(nb, clear_all=False, allowed_metadata_keys=[KEY])  # as nbdev_clean leaves it, outputs kept
+    write_nb(nb, path)
+    return nb.metadata[KEY]['outputs_of']
 
 @call_parse
 def main(out:str=None,  # where the site goes (default: settings.ini's doc_path, `_docs/`)

@@ -1,5 +1,5 @@
 "The documentation site: `scripts/build_docs.py` builds it offline, headless Chromium opens every page."
-import json, os, re, shutil, subprocess, sys
+import io, json, os, re, shutil, subprocess, sys, tokenize
 from pathlib import Path
 import pytest
 from nbdev.doclinks import _nbpath2html  # nbdev's page name for a notebook (`00_data.ipynb` -> `data.html`)
@@ -13,13 +13,42 @@ HOME_SHOT = ROOT/'nbs'/'results'/'docs_home.png'
 
 def page(nb): return _nbpath2html(nb).name
 
+def shown_outputs(nb:Path)->list:
+    "The outputs a reader of `nb`'s page should see: those of code cells not hidden (`#| hide`, `include: false`, `output: false`)."
+    cells = [c for c in json.loads(nb.read_text())['cells'] if c['cell_type'] == 'code']
+    hidden = re.compile(r'^\s*#\s*\|\s*(hide\s*$|include:\s*false|output:\s*false)', re.M)
+    return [o for c in cells if not hidden.search(''.join(c['source'])) for o in c.get('outputs', [])]
+
+def is_figure(o:dict)->bool:
+    "An image output, or markdown output showing an image (a saved figure)."
+    return any(k.startswith('image/') for k in o.get('data', {})) or bool(re.search(r'!\[[^\]]*\]\(', ''.join(o.get('data', {}).get('text/markdown', ''))))
+
+def code_only(src:str)->str:
+    "A cell's Python without its strings and comments (so a notebook that writes plotting code into a test file does not count as drawing)."
+    try: toks = list(tokenize.generate_tokens(io.StringIO(re.sub(r'^\s*[%!].*$', '', src, flags=re.M)).readline))
+    except (tokenize.TokenError, SyntaxError): return src
+    return ' '.join(t.string for t in toks if t.type not in (tokenize.STRING, tokenize.COMMENT))
+
 def expected(nb:Path)->dict:
-    "What the page of `nb` must show, read from its markdown cells (code spans and blocks left out)."
+    "What the page of `nb` must show: from its markdown cells (code spans and blocks left out), and the figures and values its code cells keep."
     md = '\n'.join(''.join(c['source']) for c in json.loads(nb.read_text())['cells'] if c['cell_type'] == 'markdown')
     md = re.sub(r'```.*?```|`[^`\n]*`', '', md, flags=re.S)
+    outs = shown_outputs(nb)
     return dict(math=bool(re.search(r'\$\$.+?\$\$|\$[^$\s][^$]*\$', md, re.S)),
                 tables=len(re.findall(r'^\s*\|?\s*:?-{3,}:?\s*\|', md, re.M)),
-                images=len(re.findall(r'!\[[^\]]*\]\(', md)))
+                images=len(re.findall(r'!\[[^\]]*\]\(', md)),
+                figures=sum(map(is_figure, outs)), values=sum(not is_figure(o) and o['output_type'] != 'error' for o in outs))
+
+def test_notebooks_show_what_they_compute():
+    "Every notebook with code keeps at least one displayed value, and every notebook with code that draws shows a figure (kept, or a saved file)."
+    draws = re.compile(r'plt \.|\. imshow \(|subplots \(|_figure \(|\bshow_(?!doc)\w+ \(')  # on `code_only`'s spaced tokens
+    nbs = [nb for nb in NBS if any(c['cell_type'] == 'code' for c in json.loads(nb.read_text())['cells'])]
+    mute = [nb.name for nb in nbs if not expected(nb)['values']]
+    def draws_here(c): return c['cell_type'] == 'code' and '#| export' not in ''.join(c['source']) and draws.search(code_only(''.join(c['source'])))
+    blind = [nb.name for nb in nbs if not (expected(nb)['figures'] or expected(nb)['images'])
+             and any(map(draws_here, json.loads(nb.read_text())['cells']))]
+    assert not mute, f"no value shown in {mute}"
+    assert not blind, f"code that draws but no figure kept in {blind}: run `python scripts/run_notebooks.py`"
 
 def test_title_cells_hold_only_frontmatter():
     "nbdev turns a notebook's first markdown cell into the page's title and description and drops the rest of it."
@@ -51,6 +80,8 @@ _LOOK = """async () => {
   return {math: document.querySelectorAll('main mjx-container').length,
           math_errors: document.querySelectorAll('mjx-merror').length,
           tables: document.querySelectorAll('main table').length,
+          figures: document.querySelectorAll('main .jp-OutputArea-output img').length,
+          values: [...document.querySelectorAll('main .jp-OutputArea-output')].filter(e => !e.querySelector('img') && e.textContent.trim()).length,
           images: [...document.images].map(i => [i.getAttribute('src').slice(0, 50), i.complete && i.naturalWidth > 0]),
           nav: [...document.querySelectorAll('nav.sidebar li a')].map(a => a.getAttribute('href')),
           title: document.querySelector('header.title-block h1').textContent,
@@ -69,6 +100,8 @@ def _problems(name:str, got:dict, want:dict)->list:
     if re.search(r'\|\s*:?-{3,}', got['text']): bad.append('a markdown table left as text')
     if len(got['images']) < want['images']: bad.append(f"{len(got['images'])} images for {want['images']} in the markdown")
     bad += [f'image not loaded: {src}' for src, ok in got['images'] if not ok]
+    if got['figures'] < want['figures']: bad.append(f"{got['figures']} figures shown for {want['figures']} the notebook keeps")
+    if want['values'] and not got['values']: bad.append(f"no displayed value shown for {want['values']} the notebook keeps")
     if sorted(got['nav']) != sorted(page(nb) for nb in NBS): bad.append(f"sidebar links {got['nav']}")
     return [f'{name}: {b}' for b in bad]
 

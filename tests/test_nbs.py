@@ -40,3 +40,10 @@ def test_notebooks_are_clean(fresh_copy):
     _run([BIN/'nbdev_clean', '--fname', str(fresh_copy/'nbs')], fresh_copy)
     dirty = [p.name for p in NBS if (fresh_copy/'nbs'/p.name).read_bytes() != p.read_bytes()]
     assert not dirty, f"run nbdev_clean and commit: {dirty}"
+
+def test_outputs_are_current():
+    "Every notebook keeps the outputs of its current code: its cells, the `dico_nb` modules they import, the scripts they name."
+    sys.path.insert(0, str(ROOT/'scripts'))
+    from build_docs import stale_notebooks
+    stale = [p.name for p in stale_notebooks(ROOT/'nbs', ROOT)]
+    assert not stale, f"outputs older than the code for {stale}: run `python scripts/run_notebooks.py` and commit"
