@@ -24,7 +24,7 @@ from fastcore.xtras import working_directory
 
 __all__ = ['MATHJAX', 'cell_md', 'nb2md', 'readme_path', 'readme_md', 'write_readme', 'readme_command', 'proc_nb', 'md_for_html',
            'quarto_cells', 'sidebar_pages', 'page_html', 'copy_images', 'mathjax_dir', 'build_docs',
-           'module_deps', 'outputs_key', 'stored_key', 'stale_notebooks', 'skipped', 'drop_bars', 'run_notebook', 'NotebookError']
+           'module_deps', 'data_files', 'outputs_key', 'stored_key', 'stale_notebooks', 'skipped', 'drop_bars', 'run_notebook', 'NotebookError']
 
 def _outputs_md(cell)->str:
     "Text outputs of a code cell as a fenced block (images and widgets are left to the docs site)."
@@ -232,7 +232,7 @@ def build_docs(out:Path=None, # where the site goes (default: `doc_path` of sett
 
 # The notebooks keep their outputs: the pages show what the notebooks compute. Outputs are stale when the code that
 # made them changed since: the notebook's code cells, the `dico_nb` modules they import (and those modules' imports),
-# the scripts they name. `outputs_key` hashes exactly that; `run_notebook` stores it in the notebook's metadata.
+# the scripts and the saved files (results) they name. `outputs_key` hashes exactly that; `run_notebook` stores it in the notebook's metadata.
 
 KEY = 'dico_nb'  # the notebook metadata key (settings.ini's `allowed_metadata_keys` lets nbdev_clean keep it)
 
@@ -257,16 +257,27 @@ def module_deps(srcs:list,        # Python sources
                 if f.is_file() and f not in seen: seen.add(f); todo.append(f.read_text())
     return sorted(seen)
 
+def data_files(path:Path,   # a notebook
+               srcs:list)->list: # its code cells
+    "The files (not notebooks) inside the notebook's folder that its code names in a string: a saved table, a results folder's files."
+    here, found = Path(path).resolve().parent, set()
+    for s in srcs:
+        for m in re.findall(r"""['"]([\w][\w./-]*)['"]""", s):
+            f = (here/m).resolve()
+            if f == here or not f.is_relative_to(here) or not f.exists(): continue
+            found.update(p for p in ([f] if f.is_file() else f.rglob('*')) if p.is_file() and p.suffix != '.ipynb')
+    return sorted(found)
+
 def outputs_key(path:Path,          # a notebook in nbs/
                 root:Path=None)->str: # the repository (default: the notebook folder's parent)
-    "Hash of what a notebook's outputs depend on: its code cells, the package modules they import, the scripts they name."
-    path = Path(path); root = Path(root or path.resolve().parent.parent)
+    "Hash of what a notebook's outputs depend on: its code cells, the package modules they import, the scripts and saved files they name."
+    path = Path(path).resolve(); root = Path(root or path.parent.parent).resolve()
     srcs, h = _code(read_nb(path)), hashlib.sha256()
     scripts = sorted({root/'scripts'/m for s in srcs for m in re.findall(r'\b(\w+\.py)\b', s) if (root/'scripts'/m).is_file()})
     scripts += sorted(root/'scripts'/f'{m}.py' for m in {m for s in srcs for m in re.findall(r'^\s*from (\w+) import', s, re.M)}
                       if (root/'scripts'/f'{m}.py').is_file() and root/'scripts'/f'{m}.py' not in scripts)
     for s in srcs: h.update(s.encode() + b'\0')
-    for f in module_deps(srcs, root/'dico_nb') + scripts: h.update(f'{f.relative_to(root)}\0'.encode() + f.read_bytes() + b'\0')
+    for f in module_deps(srcs, root/'dico_nb') + scripts + data_files(path, srcs): h.update(f'{f.relative_to(root)}\0'.encode() + f.read_bytes() + b'\0')
     return h.hexdigest()[:16]
 
 def stored_key(path:Path)->str:
