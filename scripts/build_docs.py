@@ -5,7 +5,7 @@ A development tool, outside the package: it needs nbdev, nbconvert, jinja2 and M
 `nbs/09_docs.ipynb` explains and tests it."""
 
 from __future__ import annotations
-import ast, hashlib, io, json, os, re, shutil, functools, importlib.util
+import ast, hashlib, io, json, os, re, shutil, subprocess, functools, importlib.util
 from contextlib import redirect_stdout
 from fastcore.script import call_parse
 from pathlib import Path
@@ -248,7 +248,7 @@ def module_deps(srcs:list,        # Python sources
         for n in ast.walk(tree):
             names = []
             if isinstance(n, ast.ImportFrom):
-                if n.level: names = [n.module or '']                               # `from .model import x` inside the package
+                if n.level: names = [n.module] if n.module else [a.name for a in n.names]  # `from .model import x`, `from . import model`
                 elif n.module == pkg.name: names = [a.name for a in n.names]       # `from dico_nb import model`
                 elif (n.module or '').startswith(pkg.name + '.'): names = [n.module.split('.', 1)[1]]
             elif isinstance(n, ast.Import): names = [a.name.split('.', 1)[1] for a in n.names if a.name.startswith(pkg.name + '.')]
@@ -257,16 +257,23 @@ def module_deps(srcs:list,        # Python sources
                 if f.is_file() and f not in seen: seen.add(f); todo.append(f.read_text())
     return sorted(seen)
 
+def _tracked(root:Path)->set:
+    "The files git tracks under `root` (every file not hidden, outside git): a key must not depend on local leftovers."
+    r = subprocess.run(['git', 'ls-files', '-z'], cwd=root, capture_output=True, text=True)
+    if r.returncode == 0: return {(root/f).resolve() for f in r.stdout.split('\0') if f}
+    return {p.resolve() for p in root.rglob('*') if p.is_file() and not any(q.startswith('.') for q in p.relative_to(root).parts)}
+
 def data_files(path:Path,   # a notebook
-               srcs:list)->list: # its code cells
-    "The files (not notebooks) inside the notebook's folder that its code names in a string: a saved table, a results folder's files."
-    here, found = Path(path).resolve().parent, set()
+               srcs:list,   # its code cells
+               root:Path)->list: # the repository
+    "The tracked files that the notebook's code names in a string, as a path from its folder or from the repository: a saved table, a results folder, the shipped weights (not notebooks, and not the package, which `module_deps` follows import by import)."
+    here, root, found = Path(path).resolve().parent, Path(root).resolve(), set()
     for s in srcs:
         for m in re.findall(r"""['"]([\w][\w./-]*)['"]""", s):
-            f = (here/m).resolve()
-            if f == here or not f.is_relative_to(here) or not f.exists(): continue
-            found.update(p for p in ([f] if f.is_file() else f.rglob('*')) if p.is_file() and p.suffix != '.ipynb')
-    return sorted(found)
+            for f in {(here/m).resolve(), (root/m).resolve()}:
+                if f in (here, root) or not f.is_relative_to(root) or not f.exists(): continue
+                found.update(p for p in ([f] if f.is_file() else f.rglob('*')) if p.suffix != '.ipynb' and not p.is_relative_to(root/'dico_nb'))
+    return sorted(found & _tracked(root))
 
 def outputs_key(path:Path,          # a notebook in nbs/
                 root:Path=None)->str: # the repository (default: the notebook folder's parent)
@@ -277,7 +284,8 @@ def outputs_key(path:Path,          # a notebook in nbs/
     scripts += sorted(root/'scripts'/f'{m}.py' for m in {m for s in srcs for m in re.findall(r'^\s*from (\w+) import', s, re.M)}
                       if (root/'scripts'/f'{m}.py').is_file() and root/'scripts'/f'{m}.py' not in scripts)
     for s in srcs: h.update(s.encode() + b'\0')
-    for f in module_deps(srcs, root/'dico_nb') + scripts + data_files(path, srcs): h.update(f'{f.relative_to(root)}\0'.encode() + f.read_bytes() + b'\0')
+    deps = module_deps(srcs + [f.read_text() for f in scripts], root/'dico_nb')   # the scripts' own imports too
+    for f in deps + scripts + data_files(path, srcs, root): h.update(f'{f.relative_to(root)}\0'.encode() + f.read_bytes() + b'\0')
     return h.hexdigest()[:16]
 
 def stored_key(path:Path)->str:
@@ -320,10 +328,11 @@ def run_notebook(path:Path,           # the notebook: run in its folder, rewritt
     nb, env = read_nb(path), {k: os.environ.get(k) for k in ('IN_TEST', 'TQDM_DISABLE', 'MPLBACKEND')}
     os.environ.update(IN_TEST='1', TQDM_DISABLE='1')   # as the tests run it; progress bars are not results
     os.environ.pop('MPLBACKEND', None)
+    shell = None
     try:
         shell = CaptureShell(path, mpl_format='png')
         with working_directory(path.parent): shell.run_all(nb, exc_stop=True, preproc=lambda c: skipped(c, flags))
-    except Exception as e: raise NotebookError(f"{path.name}: a cell failed, the notebook is left as it was\n{shell.prettytb(fname=path)}") from e
+    except Exception as e: raise NotebookError(f"{path.name}: a cell failed, the notebook is left as it was\n{shell.prettytb(fname=path) if shell else e}") from e
     finally:
         for k, v in env.items():
             if v is None: os.environ.pop(k, None)

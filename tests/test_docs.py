@@ -16,7 +16,7 @@ def page(nb): return _nbpath2html(nb).name
 def shown_outputs(nb:Path)->list:
     "The outputs a reader of `nb`'s page should see: those of code cells not hidden (`#| hide`, `include: false`, `output: false`)."
     cells = [c for c in json.loads(nb.read_text())['cells'] if c['cell_type'] == 'code']
-    hidden = re.compile(r'^\s*#\s*\|\s*(hide\s*$|include:\s*false|output:\s*false)', re.M)
+    hidden = re.compile(r'^\s*#\s*\|\s*(hide\s*$|export|default_exp|include:\s*false|output:\s*false)', re.M)  # nbdev drops export cells from the page
     return [o for c in cells if not hidden.search(''.join(c['source'])) for o in c.get('outputs', [])]
 
 def is_figure(o:dict)->bool:
@@ -37,7 +37,7 @@ def expected(nb:Path)->dict:
     return dict(math=bool(re.search(r'\$\$.+?\$\$|\$[^$\s][^$]*\$', md, re.S)),
                 tables=len(re.findall(r'^\s*\|?\s*:?-{3,}:?\s*\|', md, re.M)),
                 images=len(re.findall(r'!\[[^\]]*\]\(', md)),
-                figures=sum(map(is_figure, outs)), values=sum(not is_figure(o) and o['output_type'] != 'error' for o in outs))
+                figures=sum(map(is_figure, outs)), values=sum(not is_figure(o) and o['output_type'] != 'error' and o.get('name') != 'stderr' for o in outs))
 
 def test_notebooks_show_what_they_compute():
     "Every notebook with code keeps at least one displayed value, and every notebook with code that draws shows a figure (kept, or a saved file)."
@@ -81,7 +81,8 @@ _LOOK = """async () => {
           math_errors: document.querySelectorAll('mjx-merror').length,
           tables: document.querySelectorAll('main table').length,
           figures: document.querySelectorAll('main .jp-OutputArea-output img').length,
-          values: [...document.querySelectorAll('main .jp-OutputArea-output')].filter(e => !e.querySelector('img') && e.textContent.trim()).length,
+          values: [...document.querySelectorAll('main .jp-OutputArea-output')].filter(e => !e.querySelector('img') && e.textContent.trim()
+                    && e.getAttribute('data-mime-type') !== 'application/vnd.jupyter.stderr').length,
           images: [...document.images].map(i => [i.getAttribute('src').slice(0, 50), i.complete && i.naturalWidth > 0]),
           nav: [...document.querySelectorAll('nav.sidebar li a')].map(a => a.getAttribute('href')),
           title: document.querySelector('header.title-block h1').textContent,
