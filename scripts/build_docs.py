@@ -324,7 +324,7 @@ def run_notebook(path:Path,           # the notebook: run in its folder, rewritt
                  flags:set=None)->str: # cells flagged so are not run and keep their old outputs (default: settings.ini's tst_flags)
     "Run every cell the tests run, keep the outputs and the key they belong to; raise `NotebookError` at the first failing cell."
     path = Path(path).resolve()
-    flags = set((get_config().get('tst_flags', '') if flags is None else ' '.join(flags)).split())
+    flags = set(get_config().get('tst_flags', '').split() if flags is None else flags)
     nb, env = read_nb(path), {k: os.environ.get(k) for k in ('IN_TEST', 'TQDM_DISABLE', 'MPLBACKEND')}
     os.environ.update(IN_TEST='1', TQDM_DISABLE='1')   # as the tests run it; progress bars are not results
     os.environ.pop('MPLBACKEND', None)
