@@ -42,7 +42,7 @@ def test_notebooks_are_clean(fresh_copy):
     assert not dirty, f"run nbdev_clean and commit: {dirty}"
 
 def test_outputs_are_current():
-    "Every notebook keeps the outputs of its current code: its cells, the `dico_nb` modules they import, the scripts they name."
+    "Every notebook keeps the outputs of its current code: its cells, the `dico_nb` modules they import, the scripts and saved files they name."
     sys.path.insert(0, str(ROOT/'scripts'))
     from build_docs import stale_notebooks
     stale = [p.name for p in stale_notebooks(ROOT/'nbs', ROOT)]
