@@ -8,8 +8,8 @@ BIN = Path(sys.executable).parent
 NBS = sorted(p for p in (ROOT/'nbs').glob('*.ipynb') if not p.name.startswith(('_', '.')))
 os.environ['HF_HUB_OFFLINE'] = '1'
 
-def _run(cmd, cwd):
-    r = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True)
+def _run(cmd, cwd, env=None):
+    r = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, env=env)
     assert r.returncode == 0, f"{' '.join(map(str, cmd))} failed:\n{r.stdout[-4000:]}\n{r.stderr[-8000:]}"
     return r
 
@@ -17,6 +17,15 @@ def _run(cmd, cwd):
 def test_notebook(nb):
     "Run one notebook's tests with `nbdev_test` (cells flagged slow in settings.ini are skipped; the GPU paths are checked by `bench/gpu_check.sh`)."
     _run([BIN/'nbdev_test', '--path', str(nb)], ROOT)
+
+# The notebooks that compare float computations done two ways (their bounds come from `dico_nb.testing.rounding_tol`).
+FLOAT_NBS = ['02_model', '02b_features', '02c_convert', '03_decoding', '04_reward', '05_losses', '07_train']
+
+@pytest.mark.parametrize('nb', FLOAT_NBS)
+def test_notebook_as_another_cpu(nb):
+    "The float-comparing notebooks again as another CPU computes: no AVX2/AVX-512 kernels (`ATEN_CPU_CAPABILITY=default`), one thread."
+    env = dict(os.environ, ATEN_CPU_CAPABILITY='default', OMP_NUM_THREADS='1', MKL_NUM_THREADS='1')
+    _run([BIN/'nbdev_test', '--path', str(ROOT/'nbs'/f'{nb}.ipynb')], ROOT, env)
 
 @pytest.fixture(scope='module')
 def fresh_copy(tmp_path_factory):
