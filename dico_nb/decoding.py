@@ -106,13 +106,13 @@ def beam_search(model:Captioner, memory:Tensor, # [B, S, D] encoder output (`mod
         mine = _merge([p[act] for p in pool], (seq, top, (top / t**length_penalty).masked_fill(~ended, ninf)), k)  # [n, ...]
         alive_lp, o = top.masked_fill(tok == eos, ninf).topk(k, -1)        # the k best unfinished, [n, k]
         alive = seq.gather(1, o[..., None].expand(-1, -1, max_len))
-        if t == max_len - 1:  # cut at the length limit: length max_len, BOS included
-            cut = alive_lp.isfinite()
+        done = mine[2][:, -1].isfinite() & (mine[2][:, -1] >= top[:, 0] / t**length_penalty)  # [n] pool final
+        if t == max_len - 1:  # cut at the length limit, images not done only: length max_len, BOS included
+            cut = alive_lp.isfinite() & ~done[:, None]
             mine = _merge(mine, (alive, alive_lp, (alive_lp / max_len**length_penalty).masked_fill(~cut, ninf)), k)
         for p, m in zip(pool, mine): p[act] = m
         if t == max_len - 1: break
         cache = reorder(cache, (beam.gather(1, o) + torch.arange(n, device=dev)[:, None] * k).flatten())
-        done = mine[2][:, -1].isfinite() & (mine[2][:, -1] >= top[:, 0] / t**length_penalty)  # [n] pool final
         if done.all(): break
         if done.any():  # finished images leave the batch: their rows of everything that is carried on
             keep = (~done).nonzero()[:, 0]                                   # [n']

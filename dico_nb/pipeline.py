@@ -42,7 +42,7 @@ class ShapesJob:
     layers: int = 2                # encoder and decoder layers
     xe_steps: int = 1200           # XE steps of 64 captions
     xe_lr: float = 1e-3            # XE peak learning rate (5% warm-up)
-    ft_steps: int = 300            # DiCO / SCST steps of 8 images x k candidates
+    ft_steps: int = 300            # DiCO / SCST steps of 16 images (8 per micro-batch, the reference's global batch) x k candidates
     ft_lr: float = 1e-5            # DiCO / SCST learning rate (constant)
     k: int = 5                     # beams
     max_len: int = 24              # longest caption, BOS included
@@ -167,6 +167,10 @@ def write_report(job:ShapesJob, rows:dict, seconds:dict)->Path:
              table_header(COLUMNS)] + [table_row(m, n, COLUMNS) for n, m in rows.items()]
     lines += ['', '![test images with references and captions](samples.png)', '', f'![curves]({fig.name})', '', '## Wall time (s)', '', '| stage | seconds |', '|---|---:|']
     lines += [f"| {k} | {v:.0f} |" for k, v in seconds.items()]
+    lines += ['', '## Batch per optimiser step', '', '| run | ranks | per rank | accumulation | images per step |', '|---|---:|---:|---:|---:|']
+    for run in ('xe', job.baseline):   # as each run's config.json records it
+        e = json.loads((job.out/run/'config.json').read_text()).get('effective', {})
+        lines.append(f"| {run.upper()} | {e.get('ranks', '?')} | {e.get('batch_size', '?')} | {e.get('grad_accum', '?')} | {e.get('images_per_step', '?')} |")
     lines += ['', '## Settings', '', '```json', json.dumps(asdict(job), indent=1), '```']
     report = job.out/('report.md' if job.baseline == 'dico' else f'report-{job.baseline}.md')
     report.write_text('\n'.join(lines) + '\n')

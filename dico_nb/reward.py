@@ -24,8 +24,9 @@ from .data import BOS_ID, EOS_ID, PAD_ID, CLIP_CONTEXT, clip_bpe, clip_image_siz
 from .model import read_state_dict, load_state_strict
 
 # %% auto #0
-__all__ = ['PACS_ARCHS', 'PREFIX', 'make_clip', 'load_clip', 'expand_rows', 'text_tokens', 'ids_tokens', 'encode_text', 'Scorer',
-           'fit_images', 'save_clip', 'simple_tokenize', 'ngram_counts', 'CiderD', 'ClipReward', 'CiderReward']
+__all__ = ['PACS_ARCHS', 'PREFIX', 'CUTS', 'make_clip', 'load_clip', 'expand_rows', 'check_cut', 'text_tokens', 'ids_tokens',
+           'encode_text', 'Scorer', 'fit_images', 'save_clip', 'simple_tokenize', 'ngram_counts', 'CiderD',
+           'ClipReward', 'CiderReward']
 
 # %% ../nbs/04_reward.ipynb #fa8bc19e
 def make_clip(arch,                 # an open_clip model name, or a dict of `CLIP(**arch)` arguments
@@ -64,11 +65,18 @@ def expand_rows(sd:dict,              # weights as read from a file
 
 # %% ../nbs/04_reward.ipynb #2311e5c7
 PREFIX = 'A photo depicts'
+CUTS = ('bos', 'eot')   # how a candidate cut at the length limit (no EOS) is read: see "Candidates cut at the length limit"
+
+def check_cut(cut:str): # one of `CUTS`
+    "`cut`, or a ValueError naming the allowed values."
+    if cut not in CUTS: raise ValueError(f"cut={cut!r}: expected one of {', '.join(map(repr, CUTS))}")
+    return cut
 
 @torch.no_grad()
-def _clip_rows(rows:list, context:int=CLIP_CONTEXT)->torch.Tensor:
-    "Rows of CLIP BPE ids -> `[M, L]` CLIP text input: SOT + row + EOT, `context` at most (EOT kept), 0-padded."
-    rows = [[BOS_ID] + r[:context - 2] + [EOS_ID] for r in rows]
+def _clip_rows(rows:list, context:int=CLIP_CONTEXT, closed:list=None)->torch.Tensor:
+    "Rows of CLIP BPE ids -> `[M, L]` CLIP text input: SOT + row + EOT (no EOT where `closed` is False), `context` at most, 0-padded."
+    closed = [True] * len(rows) if closed is None else closed
+    rows = [[BOS_ID] + r[:context - 2] + [EOS_ID] if c else [BOS_ID] + r[:context - 1] for r, c in zip(rows, closed)]
     out = torch.zeros(len(rows), max(map(len, rows)), dtype=torch.long)  # [M, L]
     for i, r in enumerate(rows): out[i, :len(r)] = torch.tensor(r)
     return out
@@ -76,31 +84,34 @@ def _clip_rows(rows:list, context:int=CLIP_CONTEXT)->torch.Tensor:
 def text_tokens(captions:list,       # strings
                 prefix:str=PREFIX,   # prepended to every caption ('' for none)
                 context:int=CLIP_CONTEXT): # the text tower's context length
-    "CLIP text input `[M, L]` for caption strings."
+    "CLIP text input `[M, L]` for caption strings (always closed by EOT)."
     bpe = clip_bpe()
     return _clip_rows([bpe.encode(f"{prefix} {c}" if prefix else c) for c in captions], context)
 
-def ids_tokens(ids:torch.Tensor,     # [M, T] captioner ids: BOS, caption, EOS, PAD...
+def ids_tokens(ids:torch.Tensor,     # [M, T] captioner ids: BOS, caption, EOS, PAD... (no EOS: cut at the length limit)
                prefix:str=PREFIX,    # prepended to every caption ('' for none)
-               context:int=CLIP_CONTEXT): # the text tower's context length
+               context:int=CLIP_CONTEXT, # the text tower's context length
+               cut:str='bos'):       # a row without EOS: 'bos' no EOT, CLIP pools at SOT (the reference); 'eot' EOT appended
     "CLIP text input `[M, L]` for captioner token ids, without decoding them."
+    check_cut(cut)
     pre = clip_bpe().encode(prefix) if prefix else []
-    rows = []
+    rows, closed = [], []
     for r in ids.tolist():
         r = r[1:] if r and r[0] == BOS_ID else r
+        closed.append(EOS_ID in r or cut == 'eot')
         r = r[:r.index(EOS_ID)] if EOS_ID in r else r
         rows.append(pre + [t for t in r if t != PAD_ID])
-    return _clip_rows(rows, context)
+    return _clip_rows(rows, context, closed)
 
 # %% ../nbs/04_reward.ipynb #1ec9c26f
 def encode_text(model:CLIP,          # an open_clip CLIP
-                tokens:torch.Tensor, # [M, L] CLIP text input, L <= context length, EOT = largest id of a row
+                tokens:torch.Tensor, # [M, L] CLIP text input, L <= context length; pooled at a row's largest id (EOT, else SOT)
                 normalize:bool=True):
     "`model.encode_text` for inputs shorter than the context: exact, since the text transformer is causal."
     L = tokens.shape[1]
     x = model.token_embedding(tokens) + model.positional_embedding[:L]             # [M, L, W]
     x = model.transformer(x, attn_mask=model.attn_mask[:L, :L])
-    x = model.ln_final(x)[torch.arange(len(tokens)), tokens.argmax(-1)]          # [M, W] at EOT
+    x = model.ln_final(x)[torch.arange(len(tokens)), tokens.argmax(-1)]          # [M, W] at EOT (SOT without one)
     x = x @ model.text_projection if not isinstance(model.text_projection, torch.nn.Linear) else model.text_projection(x)
     return F.normalize(x, dim=-1) if normalize else x
 
@@ -141,10 +152,11 @@ def image_features(self:Scorer, images:torch.Tensor, # [B, 3, H, W] preprocessed
 
 @patch
 @torch.no_grad()
-def text_features(self:Scorer, captions):  # list of strings, or `[M, T]` captioner token ids
+def text_features(self:Scorer, captions, # list of strings, or `[M, T]` captioner token ids
+                  cut:str='eot'):        # ids cut at the length limit (no EOS): 'eot' EOT appended (an evaluation's reading), 'bos' as the reference's reward
     "L2-normalised text features `[M, D]` of captions given as strings or as captioner ids."
-    ctx = self.model.positional_embedding.shape[0]
-    tokens = ids_tokens(captions, self.prefix, ctx) if torch.is_tensor(captions) else text_tokens(list(captions), self.prefix, ctx)
+    ctx = self.model.positional_embedding.shape[0]; check_cut(cut)
+    tokens = ids_tokens(captions, self.prefix, ctx, cut) if torch.is_tensor(captions) else text_tokens(list(captions), self.prefix, ctx)
     with self._amp(): return encode_text(self.model, tokens.to(self.device)).float()
 
 # %% ../nbs/04_reward.ipynb #eb7e21c2
@@ -152,9 +164,10 @@ def text_features(self:Scorer, captions):  # list of strings, or `[M, T]` captio
 @torch.no_grad()
 def pairs(self:Scorer, images:torch.Tensor, # [M, 3, H, W] one image per caption
           captions,                         # M strings or [M, T] captioner ids
-          keys:list=None):                  # image ids for the feature cache
+          keys:list=None,                   # image ids for the feature cache
+          cut:str='eot'):                   # ids cut at the length limit: see `text_features`
     "Score `[M]` of each (image, caption) pair."
-    return self.w * (self.image_features(images, keys) * self.text_features(captions)).sum(-1).clamp(min=0)
+    return self.w * (self.image_features(images, keys) * self.text_features(captions, cut)).sum(-1).clamp(min=0)
 
 # %% ../nbs/04_reward.ipynb #79aa4780
 def fit_images(scorer:Scorer, images:torch.Tensor): # [B, 3, H, W] CLIP-normalised images
@@ -168,10 +181,11 @@ def fit_images(scorer:Scorer, images:torch.Tensor): # [B, 3, H, W] CLIP-normalis
 def __call__(self:Scorer, images:torch.Tensor, # [B, 3, H, W] preprocessed images
              candidates,                       # B*k strings, or [B*k, T] captioner ids (image-major)
              refs:list=None,                   # B lists of reference strings, for `ref_score`
-             keys:list=None):                  # image ids for the feature cache
+             keys:list=None,                   # image ids for the feature cache
+             cut:str='eot'):                   # ids cut at the length limit: see `text_features`
     "Dict of `score` [B, k] and, with `refs`, `ref_score` [B, k]."
     img = self.image_features(images, keys)                              # [B, D]
-    txt = self.text_features(candidates)                                 # [B*k, D]
+    txt = self.text_features(candidates, cut)                            # [B*k, D]
     B = len(img); k = len(txt) // B
     txt = txt.view(B, k, -1)                                             # [B, k, D]
     score = self.w * (txt @ img[:, :, None]).squeeze(-1).clamp(min=0)    # [B, k]
@@ -312,9 +326,12 @@ def __call__(self:CiderD, cands:list, # [B][k] whitespace-tokenized candidates, 
 # %% ../nbs/04_reward.ipynb #12ad8650
 class ClipReward:
     "Reward of candidate token ids `[B*k, L]`: the scorer's `score` against the batch's images."
-    def __init__(self, scorer:Scorer): self.scorer = scorer
+    def __init__(self, scorer:Scorer, # CLIP-S / PAC-S scorer (its `prefix` is the reward's)
+                 cut:str='bos'):      # candidates cut at max_len (no EOS): 'bos' as the reference, 'eot' EOT appended
+        self.scorer, self.cut = scorer, check_cut(cut)
     def __call__(self, batch, tokens):
-        return self.scorer(fit_images(self.scorer, batch['images']), tokens, keys=batch['keys'])['score'].flatten()
+        images = fit_images(self.scorer, batch['images'])
+        return self.scorer(images, tokens, keys=batch['keys'], cut=self.cut)['score'].flatten()
 
 class CiderReward:
     "Reward of candidate token ids: CIDEr-D against the batch's references, df from a training corpus."

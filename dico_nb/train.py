@@ -4,7 +4,7 @@
 
 # %% ../nbs/07_train.ipynb #ad569278
 from __future__ import annotations
-import contextlib, copy, hashlib, itertools, json, os, random, shutil, tarfile, warnings
+import contextlib, copy, hashlib, itertools, json, math, os, random, shutil, tarfile, warnings
 from dataclasses import dataclass, asdict
 from pathlib import Path
 
@@ -23,17 +23,17 @@ from .features import FeatureCache
 from .convert import load_captioner
 
 # %% auto #0
-__all__ = ['CHOICES', 'STEPS', 'RESUME_SAFE', 'TrainConfig', 'dico_config', 'scst_config', 'setup_distributed', 'Objective',
-           'trunk_features', 'xe_step', 'eval_mode', 'policy_context', 'candidates', 'policy_logprobs',
+__all__ = ['CHOICES', 'STEPS', 'RESUME_SAFE', 'MIN_LOSS_SCALE', 'TrainConfig', 'dico_config', 'scst_config', 'setup_distributed',
+           'Objective', 'trunk_features', 'xe_step', 'eval_mode', 'policy_context', 'candidates', 'policy_logprobs',
            'reference_logprobs', 'dico_step', 'scst_step', 'validate', 'validation_reports', 'rng_state',
            'set_rng_state', 'checksum', 'save_atomic', 'load_checkpoint', 'recover_swap', 'save_model_atomic',
-           'make_policy', 'make_reference', 'lr_factor', 'flat_numbers', 'trackers', 'Run', 'config_changes',
-           'check_resume', 'clip_gradients', 'postfix', 'train', 'config_cli']
+           'make_policy', 'make_reference', 'lr_factor', 'grad_accum_for', 'flat_numbers', 'trackers', 'Run',
+           'config_changes', 'check_resume', 'clip_gradients', 'postfix', 'train', 'config_cli']
 
 # %% ../nbs/07_train.ipynb #1a4784ec
 CHOICES = dict(mode=('xe', 'dico', 'scst'), optimizer=('adamw', 'adam'), schedule=('warmup', 'constant'),
                amp=('fp16', 'bf16', 'none'), scst_reward=('clip', 'cider'), policy_mode=('train', 'eval'),
-               select=('CIDEr-fast', 'RefPAC-S', 'PAC-S', 'precision', 'recall'))  # allowed values of the string options
+               select=('CIDEr-fast', 'RefPAC-S', 'PAC-S', 'precision', 'recall'), reward_cut=('bos', 'eot'))  # allowed values of the string options
 
 @dataclass
 class TrainConfig:
@@ -47,7 +47,8 @@ class TrainConfig:
     vocab_from: str = ''            # restrict the LM head to the tokens of this split's captions ('' = full)
     steps: int = 10_000             # optimiser steps
     batch_size: int = 64            # images per rank per micro-batch
-    grad_accum: int = 8             # micro-batches per optimiser step
+    grad_accum: int = 8             # micro-batches per optimiser step (unless `global_batch` sets it)
+    global_batch: int = 0           # images (XE: captions) per optimiser step over all ranks: sets grad_accum = global_batch / (batch_size x ranks); 0: grad_accum as given
     optimizer: str = 'adamw'        # 'adamw' or 'adam' (the same with weight_decay 0)
     lr: float = 2.5e-4              # peak learning rate
     weight_decay: float = 0.0       # AdamW decoupled weight decay
@@ -63,18 +64,21 @@ class TrainConfig:
     tau: float = 300.0              # DiCO: temperature of the loser weights
     reward: str = ''                # reward CLIP checkpoint (PAC-S format); DiCO and SCST-CLIP
     reward_w: float = 2.0           # 2.0: PAC-S; 2.5: CLIP-S
-    reward_prefix: str = ''         # text before each candidate in the training reward ('': the reference's; validation uses 'A photo depicts')
+    reward_prefix: str = ''         # text before each candidate in the training reward ('': the reference's)
+    reward_cut: str = 'bos'         # a candidate cut at max_len (no EOS) in the training reward: 'bos' (no EOT, CLIP pools at the start token: one content-free reward per image, the reference's) or 'eot' (EOT appended: its words are scored)
     scst_reward: str = 'clip'       # SCST reward: 'clip' (the reward CLIP) or 'cider' (CIDEr-D, df from `data`)
     policy_mode: str = 'train'      # DiCO / SCST: 'train' (dropout on while the policy decodes and scores its candidates, reference model in eval: the reference's) or 'eval' (no dropout)
     eval_every: int = 200           # steps between validations (0: only at the end)
     eval_images: int = 0            # validation images (0: the whole split)
     select: str = 'CIDEr-fast'      # validation metric that picks the best checkpoint ('RefPAC-S' for DiCO)
+    val_prefix: str = ''            # text before captions and references in validation's PAC-S / RefPAC-S ('': the reference's in-training metric; `evaluate`'s test table keeps PAC-S's 'A photo depicts')
+    patience: int = 0               # stop after this many validations in a row without a new best (0: never, as the reference)
     log_every: int = 10             # steps between progress-bar / log updates
     ckpt_every: int = 100           # steps between resumable checkpoints
     max_bad_steps: int = 10         # stop after this many steps in a row with a non-finite loss or gradient
-    seed: int = 0                   # everything random: init, data order, dropout
+    seed: int = 42                  # everything random: init, data order, dropout (42: the reference's, HF's default)
     workers: int = 2                # DataLoader workers per rank
-    shuffle: int = 2000             # shuffle buffer of the training stream
+    shuffle: int = 1000             # shuffle buffer of the training stream (the reference's)
     registry: str = ''              # registry file ('' = $DICO_REGISTRY or data/registry.json)
     features: str = ''              # trunk-feature cache of `data` (scripts/cache_features.py): read instead of running the trunk
     tensorboard: bool = False       # also log to TensorBoard (`out_dir/tb`; needs the tensorboard package)
@@ -88,6 +92,9 @@ class TrainConfig:
         for name in ('steps', 'batch_size', 'grad_accum', 'k', 'max_len'):
             if not isinstance(getattr(self, name), int) or getattr(self, name) < 1:
                 raise ValueError(f"TrainConfig.{name} must be a positive integer, got {getattr(self, name)!r}")
+        for name in ('global_batch', 'patience'):
+            if not isinstance(getattr(self, name), int) or getattr(self, name) < 0:
+                raise ValueError(f"TrainConfig.{name} must be a whole number >= 0, got {getattr(self, name)!r}")
         unknown = [s for s in self.overrides if s not in self.__dataclass_fields__]
         if unknown: raise ValueError(f"TrainConfig.override names unknown settings: {', '.join(unknown)}")
 
@@ -97,9 +104,9 @@ class TrainConfig:
         return [s.strip() for s in self.override.split(',') if s.strip()]
 
 def dico_config(**kw)->TrainConfig:
-    "The reference's DiCO fine-tuning recipe (lr 1e-6 constant, Adam, batch 8, validation every 1770 steps, best by RefPAC-S), overridable."
-    return TrainConfig(**{**dict(mode='dico', data='coco_train', lr=1e-6, optimizer='adam', schedule='constant',
-                                 batch_size=8, grad_accum=1, steps=5000, eval_every=1770, select='RefPAC-S', out_dir='runs/dico'), **kw})
+    "The reference's DiCO fine-tuning recipe (lr 1e-6 constant, Adam, 8 images per rank, 16 per step, up to 250,000 steps validated every 1770, best by RefPAC-S), overridable."
+    return TrainConfig(**{**dict(mode='dico', data='coco_train', lr=1e-6, optimizer='adam', schedule='constant', batch_size=8,
+                                 grad_accum=1, global_batch=16, steps=250_000, eval_every=1770, select='RefPAC-S', out_dir='runs/dico'), **kw})
 
 def scst_config(**kw)->TrainConfig:
     "SCST baseline: DiCO's candidates, schedule and validation, the SCST loss (lr 5e-6 as usual for SCST)."
@@ -301,9 +308,18 @@ def make_reference(policy:Captioner)->Captioner:
     return ref.requires_grad_(False)
 
 def lr_factor(cfg:TrainConfig):
-    "The schedule as a multiplier of `cfg.lr` at each step."
-    warm = max(1, round(cfg.warmup * cfg.steps)) if cfg.schedule == 'warmup' else 0
-    return lambda step: min(1., (step + 1) / warm) if warm else 1.
+    "The schedule as a multiplier of `cfg.lr` before each step: linear from 0 over ceil(warmup x steps) steps, then 1 (HF's constant-with-warm-up)."
+    warm = math.ceil(cfg.warmup * cfg.steps) if cfg.schedule == 'warmup' else 0
+    return lambda step: min(1., step / warm) if warm else 1.
+
+def grad_accum_for(cfg:TrainConfig, world:int)->int: # `world`: the number of ranks
+    "Micro-batches per optimiser step: `cfg.grad_accum`, or what makes `cfg.global_batch` images per step over `world` ranks."
+    if not cfg.global_batch: return cfg.grad_accum
+    per = cfg.batch_size * world
+    if cfg.global_batch % per:
+        raise ValueError(f"global_batch={cfg.global_batch} is not a multiple of batch_size x ranks = {cfg.batch_size} x {world}: "
+                         f"choose a global_batch that is, another batch_size, or global_batch=0 to set grad_accum yourself")
+    return cfg.global_batch // per
 
 # %% ../nbs/07_train.ipynb #a31fbcb7
 def flat_numbers(row:dict, prefix:str='')->dict:
@@ -350,12 +366,12 @@ class Run:
         self.transform = model_transform(self.policy)
         self.reference = make_reference(self.policy) if cfg.mode == 'dico' else None
         clip = load_clip(cfg.reward).to(self.device) if cfg.reward else None
-        self.scorer = Scorer(clip, w=cfg.reward_w) if clip is not None else None   # validation: PAC-S's official text
+        self.scorer = Scorer(clip, w=cfg.reward_w, prefix=cfg.val_prefix) if clip is not None else None   # validation's PAC-S / RefPAC-S
         if cfg.mode == 'scst' and cfg.scst_reward == 'cider':
             self.reward = CiderReward({k: [simple_tokenize(c) for c in v] for k, v in split_references(cfg.data, reg).items()})
         elif cfg.mode != 'xe':
             if clip is None: raise ValueError(f"mode {cfg.mode!r} needs a reward checkpoint (`reward`)")
-            self.reward = ClipReward(Scorer(clip, w=cfg.reward_w, prefix=cfg.reward_prefix))
+            self.reward = ClipReward(Scorer(clip, w=cfg.reward_w, prefix=cfg.reward_prefix), cut=cfg.reward_cut)
         self.features = FeatureCache(cfg.features) if cfg.features else None
         self.trackers = trackers(cfg, self.out) if self.rank == 0 else []
         self.model = Objective(self.policy)
@@ -365,12 +381,19 @@ class Run:
         fused = self.device.type in ('cpu', 'cuda')   # one kernel per step instead of ~10 passes over every parameter
         self.opt = opt(params, lr=cfg.lr, fused=fused, **(dict(weight_decay=cfg.weight_decay) if cfg.optimizer == 'adamw' else {}))
         self.sched = torch.optim.lr_scheduler.LambdaLR(self.opt, lr_factor(cfg))
-        self.scaler = torch.amp.GradScaler('cuda', enabled=cfg.amp == 'fp16' and self.device.type == 'cuda')
-        self.step, self.batches, self.best, self.bad, self.log_lines = 0, 0, None, 0, 0
+        self.scaler = torch.amp.GradScaler('cuda', growth_interval=1000, enabled=cfg.amp == 'fp16' and self.device.type == 'cuda')  # DeepSpeed's window
+        self.grad_accum = grad_accum_for(cfg, self.world)
+        self.step, self.batches, self.best, self.bad, self.log_lines, self.since_best = 0, 0, None, 0, 0, 0
         self.tally, self.saved_step = Tally(), None   # the training data's defects; the step `last.pt` holds
 
     @property
     def main(self)->bool: return self.rank == 0
+
+    @property
+    def effective(self)->dict:
+        "The batch a step really sees: ranks, accumulation, and images (XE: captions) per optimiser step."
+        return dict(ranks=self.world, batch_size=self.cfg.batch_size, grad_accum=self.grad_accum,
+                    images_per_step=self.cfg.batch_size * self.world * self.grad_accum)
 
     def amp(self):
         "Autocast for the configured precision (GPU only; fp32 on CPU)."
@@ -407,7 +430,7 @@ def stream(self:Run, loader:CaptionLoader, # an endless training stream (`train=
                             self.tally.report().replace('\n', '; '))
 
 # %% ../nbs/07_train.ipynb #8176a787
-RESUME_SAFE = ('out_dir', 'log_every', 'ckpt_every', 'eval_every', 'max_bad_steps', 'tensorboard', 'wandb', 'override')  # may change on resume
+RESUME_SAFE = ('out_dir', 'log_every', 'ckpt_every', 'eval_every', 'max_bad_steps', 'patience', 'tensorboard', 'wandb', 'override')  # may change on resume
 
 def config_changes(saved:dict,         # the configuration a checkpoint was written with
                    cfg:TrainConfig)->dict:
@@ -436,7 +459,7 @@ def save(self:Run):
     bad = [k for k, v in sd.items() if v.is_floating_point() and not bool(torch.isfinite(v).all())]
     if bad: raise RuntimeError(f"not writing {path}: {len(bad)} of {len(sd)} policy tensors are not finite (e.g. {', '.join(bad[:3])}); "
                                f"it keeps step {self.saved_step}")
-    save_atomic(dict(step=self.step, batches=self.batches, best=self.best, bad=self.bad, log_lines=self.log_lines,
+    save_atomic(dict(step=self.step, batches=self.batches, best=self.best, bad=self.bad, log_lines=self.log_lines, since_best=self.since_best,
                      policy=sd, opt=self.opt.state_dict(), sched=self.sched.state_dict(), scaler=self.scaler.state_dict(),
                      rng=rng_state(), config=json.dumps(asdict(self.cfg)),
                      data=dict(skipped=dict(self.tally.skipped), noted=dict(self.tally.noted), where=self.tally.where)), path)
@@ -461,6 +484,7 @@ def resume(self:Run, ck:dict=None)->bool: # `ck`: `last.pt`, if already loaded
         for g in self.opt.param_groups: g['lr'] = g['initial_lr'] * lr_factor(self.cfg)(self.sched.last_epoch)
         self.sched._last_lr = [g['lr'] for g in self.opt.param_groups]
     self.step, self.batches, self.best, self.bad, self.log_lines = ck['step'], ck['batches'], ck['best'], ck['bad'], ck['log_lines']
+    self.since_best = ck.get('since_best', 0)
     d = ck.get('data', {})
     self.tally.skipped.update(d.get('skipped', {})); self.tally.noted.update(d.get('noted', {})); self.tally.where.update(d.get('where', {}))
     self.saved_step = self.step
@@ -487,28 +511,35 @@ def clip_gradients(params, max_norm:float)->torch.Tensor: # parameters; `max_nor
     "The gradients' total norm, after clipping them to `max_norm` when it is positive."
     return nn.utils.clip_grad_norm_(list(params), max_norm if max_norm > 0 else float('inf'))
 
+MIN_LOSS_SCALE = 1.   # DeepSpeed's min_loss_scale: an fp16 overflow at this scale is a bad step, not a scale still to find
+
 @patch
 def train_step(self:Run, it)->dict:
     "One optimiser step over `grad_accum` micro-batches; returns the averaged logs, or why it was `skipped`."
-    cfg, step_fn, logs, finite = self.cfg, STEPS[self.cfg.mode], {}, True
+    cfg, step_fn, logs, finite, n = self.cfg, STEPS[self.cfg.mode], {}, True, self.grad_accum
     self.policy.train()
-    for i in range(cfg.grad_accum):
+    for i in range(n):
         batch = next(it)
         batch = {k: v.to(self.device) if torch.is_tensor(v) else v for k, v in batch.items()}
-        sync = self.model.no_sync() if self.world > 1 and i < cfg.grad_accum - 1 else contextlib.nullcontext()
+        sync = self.model.no_sync() if self.world > 1 and i < n - 1 else contextlib.nullcontext()
         with sync:
             with self.amp(): loss, out = self.model(step_fn, batch, self)
             finite = finite and bool(torch.isfinite(loss))
-            self.scaler.scale(loss / cfg.grad_accum).backward()
-        for k, v in out.items(): logs[k] = logs.get(k, 0) + _scalar(v) / cfg.grad_accum
+            self.scaler.scale(loss / n).backward()
+        for k, v in out.items(): logs[k] = logs.get(k, 0) + _scalar(v) / n
     why = None if finite else 'loss'
     if finite:
         self.scaler.unscale_(self.opt)
         norm = clip_gradients(self.policy.parameters(), cfg.clip_grad)
         if bool(torch.isfinite(norm)): logs['grad_norm'] = _scalar(norm)
-        else: why = 'gradient'; self.scaler.update()   # (with fp16 loss scaling, a smaller scale next time)
+        else: why = 'gradient'
     if why:
-        self.opt.zero_grad(set_to_none=True); self.bad += 1
+        self.opt.zero_grad(set_to_none=True)
+        scale = self.scaler.get_scale() if self.scaler.is_enabled() else 0.
+        if why == 'gradient': self.scaler.update()   # with fp16 loss scaling: half the scale next time
+        if why == 'gradient' and scale > MIN_LOSS_SCALE:   # an fp16 overflow while the scale is still being found: skipped, not bad
+            return dict(skipped='fp16 overflow', loss_scale=self.scaler.get_scale())
+        self.bad += 1
         if self.bad >= cfg.max_bad_steps:
             last = self.out/'last.pt'
             advice = (f"{last} (step {self.saved_step}) holds the last weights, all finite: resume from it" if self.saved_step is not None
@@ -519,6 +550,7 @@ def train_step(self:Run, it)->dict:
         return dict(skipped=f'non-finite {why}')
     self.bad = 0
     self.scaler.step(self.opt); self.scaler.update(); self.opt.zero_grad(set_to_none=True); self.sched.step()
+    if self.scaler.is_enabled(): logs['loss_scale'] = self.scaler.get_scale()   # for the next step
     return logs
 
 @patch
@@ -529,8 +561,16 @@ def validation(self:Run):
     self.log(step=self.step, eval={k: v for k, v in m.items()})
     v = m.get(self.cfg.select)
     if v is not None and (self.best is None or v > self.best):
-        self.best = v; save_model_atomic(self.policy, self.out/'best')
+        self.best, self.since_best = v, 0; save_model_atomic(self.policy, self.out/'best')
+    else: self.since_best += 1
     return m
+
+@patch
+def stop_early(self:Run)->bool:
+    "Whether `patience` validations in a row brought no new best (rank 0's count decides for every rank)."
+    flag = torch.tensor([float(self.cfg.patience > 0 and self.since_best >= self.cfg.patience)], device=self.device)
+    if self.world > 1: dist.broadcast(flag, 0)
+    return bool(flag.item())
 
 def postfix(row:dict)->dict:
     "What the progress bar shows of a log row: loss, reward, margin, a skipped step, and the training samples skipped so far (if any)."
@@ -547,18 +587,23 @@ def train(cfg:TrainConfig):
         if fixed := recover_swap(run.out/'best'): print(fixed)
     if run.world > 1: dist.barrier()
     run.resume(ck)
-    if run.main: (run.out/'config.json').write_text(json.dumps(asdict(cfg), indent=1)); print(json.dumps(asdict(cfg)))
+    if run.main:   # the settings, and the batch a step really sees on this many ranks
+        (run.out/'config.json').write_text(json.dumps(dict(asdict(cfg), effective=run.effective), indent=1))
+        print(json.dumps(asdict(cfg)), '\neffective batch:', json.dumps(run.effective))
     it = run.loader()
     bar = tqdm(total=cfg.steps, initial=run.step, disable=not run.main, desc=cfg.mode)
-    while run.step < cfg.steps:
+    stopped = run.stop_early()   # a resumed run that had already stopped
+    while run.step < cfg.steps and not stopped:
         logs = run.train_step(it)
         run.step += 1; bar.update(1)
         if run.step % cfg.log_every == 0 or run.step == cfg.steps:
             row = dict(lr=run.sched.get_last_lr()[0], **logs, data_skipped=sum(run.tally.skipped.values()))
             run.log(step=run.step, **row); bar.set_postfix(postfix(row))
-        if cfg.eval_every and run.step % cfg.eval_every == 0 and run.step < cfg.steps: run.validation()
-        if run.step % cfg.ckpt_every == 0 or run.step == cfg.steps: run.save()
-    final = run.validation()
+        if cfg.eval_every and run.step % cfg.eval_every == 0 and run.step < cfg.steps:
+            run.validation(); stopped = run.stop_early()
+            if stopped and run.main: run.log(step=run.step, stopped=f"{cfg.patience} validations without a new best {cfg.select}")
+        if run.step % cfg.ckpt_every == 0 or run.step == cfg.steps or stopped: run.save()
+    final = run.validation() if not stopped else None   # (an early stop has just validated)
     if run.main and final is not None: print('validation:', json.dumps(final))
     if run.main and len(run.tally): print(f"training data {cfg.data}, defects met (rank 0):\n{run.tally.report()}")
     bar.close()
