@@ -49,8 +49,22 @@ class Reference(nn.Module):
         finally: self.vis = vis
         return ref.requires_grad_(False)
 
-def reference_checkpoint(path, vision=VIT_L14_STUB, sizes=PAPER, vocab=VOCAB_SIZE, seed=0) -> Reference:
-    "Reference encoder/decoder with random weights, saved in the released checkpoint layout at `path`; returns its modules."
+def end_captions(gpt:GPT2LMHeadModel, after:float=8., slope:float=0.02, weight:float=2.):
+    """Make a random GPT-2 end its captions, bench only: random weights never put EOS in a beam before the length
+    limit. Dimension 0 of the learned positions becomes a ramp `slope * (t - after)`, which the residual stream carries
+    to the final LayerNorm, and EOS's row of the tied embedding reads it with `weight`: EOS's logit is low for the
+    first tokens and grows by ~1 per position (the LayerNorm's scale ~0.03 at init), so a caption ends after about
+    `after` tokens, earlier or later with the other dimensions' noise (3-20 tokens at paper size, 5 beams, length
+    penalty 0). In place; returns `gpt`."""
+    with torch.no_grad():
+        wpe = gpt.transformer.wpe.weight                                        # [P, D]
+        wpe[:, 0] = slope * (torch.arange(len(wpe), dtype=wpe.dtype) - after)
+        gpt.transformer.wte.weight[EOS_ID, 0] = weight                          # tied: the LM head's EOS row
+    return gpt
+
+def reference_checkpoint(path, vision=VIT_L14_STUB, sizes=PAPER, vocab=VOCAB_SIZE, seed=0, ends=False) -> Reference:
+    """Reference encoder/decoder with random weights, saved in the released checkpoint layout at `path`; returns its
+    modules. `ends`: a decoder that ends its captions (`end_captions`)."""
     torch.manual_seed(seed)
     s = sizes
     vis = CLIPVisionModel(CLIPVisionConfig(**vision)).eval()  # hidden_act quick_gelu (OpenAI CLIP's)
@@ -60,6 +74,7 @@ def reference_checkpoint(path, vision=VIT_L14_STUB, sizes=PAPER, vocab=VOCAB_SIZ
     gpt = GPT2LMHeadModel(GPT2Config(vocab_size=vocab, n_embd=s['d'], n_layer=s['dec_layers'], n_head=s['heads'], n_inner=s['ffn'],
                                      n_positions=s['dec_positions'], add_cross_attention=True, bos_token_id=BOS_ID,
                                      eos_token_id=EOS_ID, pad_token_id=PAD_ID)).eval()
+    if ends: end_captions(gpt)
     sd = {**{'encoder.vision_encoder.' + k: v for k, v in vis.state_dict().items()},
           **{'encoder.vis_enc_to_enc_proj.' + k: v for k, v in proj.state_dict().items()},
           **{'encoder.encoder.' + k: v for k, v in bert.state_dict().items()},
@@ -73,10 +88,11 @@ def reference_checkpoint(path, vision=VIT_L14_STUB, sizes=PAPER, vocab=VOCAB_SIZ
     save_file({k: v.contiguous() for k, v in sd.items()}, str(path/'model.safetensors'))
     return Reference(vis, proj, bert, gpt).eval()
 
-def decoding_setup(path, vision=VIT_L14_STUB, sizes=PAPER, batch=32, seed=1):
-    "Our `Captioner` and the `Reference` with the same weights, and one encoder output `[B, S, D]` for both to decode from."
+def decoding_setup(path, vision=VIT_L14_STUB, sizes=PAPER, batch=32, seed=1, ends=False):
+    """Our `Captioner` and the `Reference` with the same weights, and one encoder output `[B, S, D]` for both to decode
+    from. `ends`: a decoder that ends its captions (`end_captions`)."""
     from dico_nb.convert import load_captioner
-    ref = reference_checkpoint(path, vision, sizes)
+    ref = reference_checkpoint(path, vision, sizes, ends=ends)
     model = load_captioner(path)
     torch.manual_seed(seed)
     S = (vision['image_size'] // vision['patch_size']) ** 2 + 1

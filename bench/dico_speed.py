@@ -20,7 +20,7 @@ Policy and reference are different weights (else the loss is log 2 whatever the 
 mode. Before anything is timed both sides must give the same loss and the same LM-head gradient on the same
 candidates, and the peer's beam search must return the candidates ours returned.
 """
-import tempfile
+import dataclasses, tempfile
 from types import SimpleNamespace as NS
 import torch, torch.nn.functional as F
 from common import (Reference, reference_checkpoint, interleaved, Phases, amp_ctx, images, fresh_keys,
@@ -32,7 +32,7 @@ from dico_nb.losses import dico_loss
 from dico_nb.reward import Scorer, make_clip, ids_tokens, fit_images, ClipReward
 from dico_nb.shapes_clip import shapes_clip_arch
 from dico_nb.features import cache_features, FeatureCache
-from dico_nb.train import dico_step, policy_logprobs, reference_logprobs, make_reference
+from dico_nb.train import dico_step, policy_logprobs, reference_logprobs, make_reference, make_config, StepContext, DiCO
 
 B, K = 8, 5  # images per step, beams (all returned)
 TINY_REWARD = shapes_clip_arch(image_size=32, patch=8, width=32, layers=2, text_width=32, text_layers=2, embed_dim=32)
@@ -56,8 +56,8 @@ def dico_setup(size, recipe='kind', device='cpu'):
         policy = load_captioner(d1)
     torch.manual_seed(2)
     scorer = Scorer(make_clip(reward).to(device), w=2.0, prefix=r.prefix)  # PAC-S's w
-    cfg = NS(k=K, max_len=r.max_len, length_penalty=r.length_penalty, beta=0.2, tau=300., policy_mode='eval', label_smoothing=0.)
-    ctx = NS(cfg=cfg, features=None, device=torch.device(device), reward=ClipReward(scorer), reference=ours_ref.to(device))
+    cfg = make_config(method=DiCO(beta=0.2, tau=300., policy_mode='eval'), k=K, max_len=r.max_len, length_penalty=r.length_penalty)
+    ctx = StepContext(cfg, torch.device(device), reference=ours_ref.to(device), reward=ClipReward(scorer))
     s = NS(policy=policy.to(device), peer=peer.to(device), peer_ref=peer_ref.to(device), ctx=ctx, recipe=r,
            pixels=images(vision['image_size']).to(device), scorer=scorer, tmp=None)
     if r.cached:  # trunk features written once by the package's `cache_features`, read back every step
@@ -103,7 +103,7 @@ def peer_loss(s, feats, tokens, rewards, mark=None):
     if mark: mark('policy forward')
     with torch.no_grad(): s_ref = peer_logprobs(s.peer_ref, tokens, feats).view(B, K)
     if mark: mark('reference forward')
-    return dico_loss(s_policy, s_ref, rewards, s.ctx.cfg.beta, s.ctx.cfg.tau)[0], s_policy, s_ref
+    return dico_loss(s_policy, s_ref, rewards, s.ctx.method.beta, s.ctx.method.tau)[0], s_policy, s_ref
 
 def peer_step(s, batch, mark=None):
     "One DiCO step the reference's way; returns the loss."
@@ -130,7 +130,7 @@ def check_dico(s) -> dict:
     seen = {}
     def reward(batch, tokens):
         seen['tokens'] = tokens; seen['rewards'] = s.ctx.reward(batch, tokens); return seen['rewards']
-    ctx = NS(**{**vars(s.ctx), 'features': lambda keys: feats, 'reward': reward})
+    ctx = dataclasses.replace(s.ctx, features=lambda keys: feats, reward=reward)
     with FlopCounterMode(display=False) as fc:  # the work of one step of ours (also warms ours up)
         loss, _ = dico_step(s.policy, batch, ctx)
         s.policy.zero_grad(); loss.backward(); g = s.policy.decoder.tok.weight.grad    # [V, D], tied LM head

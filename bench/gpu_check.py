@@ -39,14 +39,14 @@ def cuda_paths(size, recipe, device, amps) -> dict:
     seen = {}
     def reward(b, tokens): seen['tokens'] = tokens; return s.ctx.reward(b, tokens)
     dico_step(s.policy, batch, type(s.ctx)(**{**vars(s.ctx), 'reward': reward}))    # fp32, for its candidates
-    tokens, cfg = seen['tokens'], s.ctx.cfg
+    tokens = seen['tokens']
     feats = s.ctx.features(keys).float() if s.ctx.features else s.policy.trunk(s.pixels)
     img = fit_images(s.scorer, s.pixels)
     def pieces():
         sp = policy_logprobs(s.policy, tokens, feats, s.ctx).view(B, K)        # token_logprobs under autocast
         sr = reference_logprobs(s.ctx.reference, tokens, feats).view(B, K)
         r = s.scorer(img, tokens)['score']                                       # [B, k]
-        return sp, sr, r, dico_loss(sp, sr, r, cfg.beta, cfg.tau)[0]
+        return sp, sr, r, dico_loss(sp, sr, r, s.ctx.method.beta, s.ctx.method.tau)[0]
     sp32, sr32, r32, loss32 = pieces()
     opt = torch.optim.Adam([p for p in s.policy.parameters() if p.requires_grad], lr=0.)
     out = {}

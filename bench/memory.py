@@ -3,12 +3,12 @@ allocated the optimiser state), each kind in a fresh process: CUDA `max_memory_a
 (VmHWM, reset through /proc/self/clear_refs before the step) with MALLOC_MMAP_THRESHOLD_=1 MiB so freed buffers leave
 RSS. Kinds: 'xe' (our XE step, one caption per image), 'dico' (the package's `dico_step`, log-probs chunked),
 'dico-full' (the same with `HEAD_CHUNK = 0`: all logits at once, as before), 'dico-peer' (the reference's recipe)."""
-import gc, multiprocessing as mp, os
+import dataclasses, gc, multiprocessing as mp, os
 import torch, transformers
 from common import amp_ctx, captions, fresh_keys
 from dico_speed import dico_setup, peer_step, KEYS
 import dico_nb.model
-from dico_nb.train import dico_step, xe_step
+from dico_nb.train import dico_step, xe_step, make_config
 from dico_nb.reward import fit_images
 
 KINDS = ('xe', 'dico', 'dico-full', 'dico-peer')
@@ -35,7 +35,7 @@ def memory_child(kind, size, recipe, device, amp, threads) -> dict:
         opt.zero_grad(set_to_none=True)
         with amp_ctx(device, amp):
             batch = dict(xe_batch, keys=keys())
-            loss = (xe_step(policy, batch, s.ctx)[0] if kind == 'xe' else
+            loss = (xe_step(policy, batch, dataclasses.replace(s.ctx, cfg=make_config(s.ctx.cfg, method='xe')))[0] if kind == 'xe' else
                     peer_step(s, batch) if kind == 'dico-peer' else dico_step(policy, batch, s.ctx)[0])
         loss.backward(); opt.step()
     for p in opt.param_groups[0]['params']: p.grad = torch.zeros_like(p)

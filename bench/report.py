@@ -24,7 +24,9 @@ def gflops_note(res, ours='ours', peer='peer', peak=0.):
 
 class Report:
     "Rows, notes and tables collected as the measurements come in."
-    def __init__(self, say=print): self.rows, self.notes, self.mem_rows, self.phases, self.say, self.met = [], [], [], {}, say, {}
+    def __init__(self, say=print):
+        self.rows, self.notes, self.mem_rows, self.phases, self.say, self.met = [], [], [], {}, say, {}
+        self.sections = []  # (title, markdown) of further tables, e.g. the beam-search profiles
 
     def add(self, no, what, size, res, target, peer_name, ours='ours', peer='peer', peak=0.):
         "A speed row: `res['ts'][peer]` / `res['ts'][ours]` per repeat, against `target` (None: no target)."
@@ -98,7 +100,7 @@ Ratios are against the XE step.
 Where a DiCO step's time goes (median seconds per phase over the timed repeats; ours timed through `dico_step`'s
 `mark` hook, the peer through the same marks in its step):
 
-""" + phase_table(rep.phases) + """
+""" + phase_table(rep.phases) + ''.join(f"\n{title}\n\n{table}" for title, table in rep.sections) + """
 Checks done before timing:
 
 """ + ''.join(f'- {n}\n' for n in rep.notes) + '\n' + setups_text

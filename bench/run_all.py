@@ -4,7 +4,10 @@
 Each measurement lives in its own file and returns a dict; this file runs them in turn and hands them to `report.py`:
 1. `dico_speed.py`: a DiCO step, the package's `dico_step` against the reference's recipe on transformers: the
    paper's configuration as each side's users run it (the headline), and the kind peer of earlier runs.
-2. `beams_speed.py`: beam search (5 beams, all returned) against transformers' `generate`.
+   `head_speed.py`: the policy's pass with the DiCO loss and backward, the LM head three ways (gradient formed in the
+   forward pass, all logits at once, logits recomputed in the backward), alone.
+2. `beams_speed.py`: beam search (5 beams, all returned) against transformers' `generate`, also with a decoder that
+   ends its captions; `beams_profile.py`: where a step of each goes (decoder step, top-k, cache reorder, bookkeeping).
 3. `xe_speed.py`: an XE step reading cached trunk features against running the trunk.
 4. `cider_speed.py`: CIDEr-D against pycocoevalcap.
 5. `memory.py`: peak memory of a DiCO step against an XE step, each in a fresh process.
@@ -19,6 +22,8 @@ import torch, transformers
 from fastcore.script import call_parse
 from dico_speed import bench_dico
 from beams_speed import bench_beams
+from beams_profile import profile_beams, profile_table
+from head_speed import bench_head, head_memory
 from xe_speed import bench_xe
 from cider_speed import bench_cider
 from memory import bench_memory
@@ -49,23 +54,41 @@ scoring just those 40 pairs with the corpus document frequencies computed once; 
 cache emptied before every call. FLOPs are counted with `torch.utils.flop_counter.FlopCounterMode` on our step
 (matmuls and convolutions; on CPU it does not see scaled-dot-product attention, a few % at these sizes).
 
-Reading the targets. The sequence log-probs chunked over the LM head (`token_logprobs`, the package's default) keep
-a DiCO step's memory growth near an XE step's, and cost one more LM-head product in the policy's backward (the
-recomputed logits: 40 candidates x 29 positions x 512 x 49409 x 2 = 59 GFLOP, about a second on one CPU thread, where
-the head's products bound the step); without a gradient (the reference model's pass) chunking costs nothing. So on
-this CPU the memory target and "no slower" pull apart, and the 3x headline depends on which side of the trade-off is
-measured: both are in the table (`HEAD_CHUNK = 0` is one line away for a user who has the memory). An exact way to
-have both, not built here: the DiCO loss's gradient with respect to an image's candidates is known as soon as their
-log-probs are (the loser weights come from the rewards), so the head's gradient could be formed image by image in
-the forward pass, with no recomputation.
+Reading the targets. The sequence log-probs chunked over the LM head keep a DiCO step's memory growth near an XE
+step's. `token_logprobs` (behind `seq_logprobs`, which `policy_logprobs` and so `dico_step` call as of this writing)
+recomputes each chunk's logits in its backward, one more LM-head product (40 candidates x 29 positions x 512 x 49409
+x 2 = 59 GFLOP, about a second on one CPU thread, where the head's products bound the step): a function whose output
+is the per-position log-probs cannot form the head's gradient in its forward pass, since that gradient depends on
+the upstream gradient of every position (`02_model`). `Captioner.seq_loss` (`head_loss`) takes the loss instead, as
+each image's share, and forms the head's exact gradient from each chunk's logits while they are in memory: the three
+LM-head products of all logits at once, none recomputed, with one image's logits and a [V, D] gradient (101 MB fp32
+at paper size, the size of the head's gradient that any backward makes) held from the forward to the backward. The
+"policy pass" rows time the three ways on the policy's teacher-forced pass with the DiCO loss and its backward alone
+(decoder + head from a fixed encoder output; the encoder's share is the same on every side); the DiCO-step rows time
+`dico_step` with the path it calls. Without a gradient (the reference model's pass) chunking costs nothing.
 
-What the figures do not show. Random weights end no caption before the length limit, so the beam search's dropping
-of finished images (`03_decoding`) never triggers here, and neither side's teacher-forced passes save anything on
-padding: with a trained captioner (COCO captions end long before 30 tokens) both help ours. Both DiCO sides run eval
+What the figures do not show. Random weights end no caption before the length limit: the beam-search rows marked
+"captions end" use a decoder whose EOS logit grows with the position (`common.end_captions`: a ramp in one dimension
+of the learned positions that the tied EOS row reads; the same weights on both sides), so that captions end after
+3-20 tokens, finished images leave our batch, and both searches stop early; the DiCO rows still decode random
+weights, so neither side's teacher-forced passes save anything on padding there. With length penalty 1 transformers
+5.x and our 4.20 semantics stop and rank differently once captions end (`03_decoding`), so that row's two sides do
+not return the same beams (their agreement is listed) and it has no target. Both DiCO sides run eval
 mode; there the package's step encodes the policy's features once for the beam search and the teacher-forced pass,
 while in train mode (the default, the reference's dropout) it encodes twice, as the reference does (one encoder
 forward more: 3 BERT layers over 8 x 257 tokens, ~40 GFLOP, under a second here). `beam_search(compiled=True)` (torch.compile) is not timed on the CPU: it compiles for about a minute, and the
 step it compiles is dominated there by the LM-head matmul that compiling does not change; the GPU check times it.
+
+Where a beam-search step goes (the profile tables). Ours is timed through `beam_search`'s `mark` hook, transformers'
+`generate` through timers wrapped around its model forward, log-softmax, beam-search helpers and cache reorder;
+'decoder step' is the decoder on the last tokens + the LM head + the log-softmax on both sides, transformers'
+'top-k' also gathers the candidates' sequences, and its 'other' holds its setup and the loop's remaining lines. On
+one CPU thread at paper size the decoder step is ~95% of both searches, and within it the 40 x 512 x 49409 LM-head
+product alone about half (torch.profiler: `aten::mm`, ~80 GFLOP/s, the rate of that product run alone on the core), the same work on both
+sides while no caption ends: that is why the ratio stays near 1 there and a 2x target cannot be met on a CPU without
+less head work (a restricted vocabulary). Ours gains where a step does less: the first step runs one row per image
+(every beam is BOS), the top-k reads each beam's 2k best tokens instead of adding the beam's score to all k x V
+candidates, and finished images leave the batch.
 
 GPU: `bench/gpu_check.sh` (CUDA paths under bf16 / fp16 autocast, a DiCO step and beam search at paper size against
 the transformers peer, peak memory, decoder FLOP/s as a share of the GPU's bf16 peak) is ready to run; it has not
@@ -88,8 +111,8 @@ def main(quick:bool=False,       # smoke run: tiny sizes only, 1-2 repeats, smal
     peak = gpu_peak_tflops(peak_tflops) if cuda else 0.
     out = out or (None if quick else 'bench/RESULTS.md')
     # timed calls per side: many where a call is cheap, few where it takes tens of seconds on 2 loaded CPU cores
-    n = (dict(tiny=10, headline=3, dico=3, beams=5, xe=5, xe_l14=2, cider=50) if not quick else
-         dict(tiny=2, headline=1, dico=1, beams=1, xe=1, xe_l14=1, cider=10))
+    n = (dict(tiny=10, headline=3, dico=3, head=5, beams=5, profile=3, xe=5, xe_l14=2, cider=50) if not quick else
+         dict(tiny=2, headline=1, dico=1, head=1, beams=1, profile=1, xe=1, xe_l14=1, cider=10))
     if cuda: n = {k: max(v, 10) for k, v in n.items()}
     if repeats: n = {k: repeats for k in n}
     t_start, load0 = time.time(), os.getloadavg()
@@ -121,15 +144,44 @@ def main(quick:bool=False,       # smoke run: tiny sizes only, 1-2 repeats, smal
                     'transformers recipe, stock `generate`', peak=peak)
         dico_note(f'{size} ({recipe} recipe)', res['check'])
         rep.phases[f'{size} {recipe}'] = res['phases']
-    # 2. beam search
-    for size, max_len, lp in [('tiny', 20, 0.)] + ([] if quick else [('paper', 30, 1.), ('paper', 20, 0.)]):
-        say(f'beams {size} {max_len} {lp}')
-        res = bench_beams(size, n['tiny'] if size == 'tiny' else n['beams'], device, amp, max_len, lp)
-        rep.add(2, 'beam search (k=5, all returned), captions/s', f"{size}, {'257' if size == 'paper' else '17'} encoder tokens, len {max_len}, lp {lp:g}",
-                res, 2, 'transformers `generate`', peak=peak)
+    # 1b. the policy's pass with the DiCO loss and backward: the LM head three ways
+    for size in ['tiny'] + ([] if quick else ['paper']):
+        say(f'policy pass {size}')
+        res = bench_head(size, n['tiny'] if size == 'tiny' else n['head'], device, amp)
+        what, full = f'{size}, 8 x 5 candidates of 10-29 targets, decoder + head only', 'all logits at once (`chunk=0`)'
+        rep.add(1, 'policy pass + DiCO loss + backward, images/s: LM head chunked, its gradient formed in the forward (`seq_loss`), '
+                'against all logits at once (no slower?)', what, res, 1 if size == 'paper' else None, full, peer='full', peak=peak)
+        rep.add(1, 'policy pass + DiCO loss + backward, images/s: LM head chunked, logits recomputed in the backward '
+                '(`seq_logprobs` + `dico_loss`), against all logits at once', what, res, None, full, ours='recompute', peer='full', peak=peak)
         c = res['check']
-        rep.notes.append(f"beam search {size}, len {max_len}, lp {lp:g}: top beam identical for {c['top1']:.0%} of images, all 5 for "
-                         f"{c['all']:.0%}" + (f", max |log-prob diff| {c['logprob_diff']:.1e}" if 'logprob_diff' in c else ''))
+        note = (f"policy pass {size}: loss {c['loss_full']:.4f} with all logits, |diff| {abs(c['loss_ours'] - c['loss_full']):.1e} "
+                f"`seq_loss`, {abs(c['loss_recompute'] - c['loss_full']):.1e} recomputing; LM-head gradient max rel. diff "
+                f"{c['grad_rel_diff_ours']:.1e} / {c['grad_rel_diff_recompute']:.1e}")
+        if not cuda:
+            m = head_memory(size, threads)
+            note += '; peak-RSS growth of one call (fresh processes): ' + ', '.join(
+                f"{v} {m[v]['growth'] / 2**20:.0f} MiB" for v in ('ours', 'full', 'recompute')) + ' (ours = `seq_loss`)'
+        rep.notes.append(note)
+    # 2. beam search
+    beam_runs = [('tiny', 20, 0., False)] + ([] if quick else [('paper', 30, 1., False), ('paper', 20, 0., False),
+                                                              ('paper', 30, 0., True), ('paper', 30, 1., True)])
+    for size, max_len, lp, ends in beam_runs:
+        say(f'beams {size} {max_len} {lp} ends={ends}')
+        res = bench_beams(size, n['tiny'] if size == 'tiny' else n['beams'], device, amp, max_len, lp, ends)
+        c = res['check']
+        label = (f"{size}, {'257' if size == 'paper' else '17'} encoder tokens, len {max_len}, lp {lp:g}"
+                 + (f", captions end (mean length {c['length']:.1f})" if ends else ''))
+        rep.add(2, 'beam search (k=5, all returned), captions/s', label, res, None if ends and lp else 2, 'transformers `generate`', peak=peak)
+        rep.notes.append(f"beam search {label}: top beam identical for {c['top1']:.0%} of images, all 5 for {c['all']:.0%}, "
+                         f"{c['ended']:.0%} of beams ended with EOS" + (f", max |log-prob diff| {c['logprob_diff']:.1e}" if 'logprob_diff' in c else ''))
+    # where a beam-search step goes
+    for size, max_len, lp, ends in ([('tiny', 20, 0., True)] if quick else [('paper', 30, 1., False), ('paper', 30, 0., True)]):
+        say(f'beam-search profile {size} {max_len} {lp} ends={ends}')
+        res = profile_beams(size, n['profile'], max_len, lp, ends, device)
+        rep.sections.append((f"Where a beam-search step's time goes, {size}, len {max_len}, lp {lp:g}"
+                             + (f", captions end (mean length {res['check']['length']:.1f})" if ends else ', no caption ends')
+                             + f" (`bench/beams_profile.py`; median over {n['profile']} interleaved calls per side, timers on; "
+                             f"beams identical for {res['check']['all']:.0%} of images):", profile_table(res)))
     # 3. XE step
     for size in ['tiny'] + ([] if quick else ['paper-B32', 'paper-L14']):
         say(f'XE {size}')

@@ -1,13 +1,13 @@
 """An XE step (forward, backward, AdamW) reading the trunk's features from a `FeatureCache` against running the
 frozen open_clip trunk every step (random weights), batch 8, one caption of 10-19 tokens per image."""
-import tempfile
+import dataclasses, tempfile
 from types import SimpleNamespace as NS
 import torch
 from common import interleaved, count_flops, amp_ctx, images, captions
 from dico_nb.data import clip_image_size
 from dico_nb.model import Captioner, CaptionerConfig, tiny_config
 from dico_nb.features import cache_features, FeatureCache
-from dico_nb.train import xe_step
+from dico_nb.train import xe_step, make_config, StepContext
 
 B = 8
 TRUNKS = {'tiny': None, 'paper-B32': 'ViT-B-32-quickgelu', 'paper-L14': 'ViT-L-14-quickgelu'}
@@ -22,8 +22,8 @@ def xe_setup(size, device='cpu'):
     tmp = tempfile.TemporaryDirectory()
     cache_features(policy.trunk, [batch], tmp.name)
     opt = torch.optim.AdamW([p for p in policy.parameters() if p.requires_grad], lr=2.5e-4)
-    ctx = NS(cfg=NS(label_smoothing=0.), device=torch.device(device), features=None)
-    return NS(policy=policy, batch=batch, opt=opt, tmp=tmp, ctx=ctx, cached=NS(**{**vars(ctx), 'features': FeatureCache(tmp.name)}))
+    ctx = StepContext(make_config(method='xe', label_smoothing=0.), torch.device(device))
+    return NS(policy=policy, batch=batch, opt=opt, tmp=tmp, ctx=ctx, cached=dataclasses.replace(ctx, features=FeatureCache(tmp.name)))
 
 def bench_xe(size, repeats, device='cpu', amp='none') -> dict:
     "Seconds per XE step reading cached trunk features vs running the frozen trunk every step."

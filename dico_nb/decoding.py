@@ -80,7 +80,8 @@ def beam_search(model:Captioner, memory:Tensor, # [B, S, D] encoder output (`mod
                 k:int=5, # beams, all returned
                 max_len:int=30, # maximum length, BOS included
                 length_penalty:float=1., # alpha: hypotheses are ranked by logprob / length**alpha (1: the reference's)
-                compiled:Union[bool, str]=False): # run the decoder step through `torch.compile`: True (inductor) or a backend name
+                compiled:Union[bool, str]=False, # run the decoder step through `torch.compile`: True (inductor) or a backend name
+                mark=None): # called as `mark(phase)` after each phase of a step (timing: `bench/beams_profile.py`); None: nothing
     "Beam search returning all `k` beams per image with their sequence log-probs, ranked as transformers 4.20 ranks them."
     B, dev, ninf = memory.shape[0], memory.device, float('-inf')
     dec_step = step if not compiled else compiled_step('inductor' if compiled is True else compiled)
@@ -93,13 +94,17 @@ def beam_search(model:Captioner, memory:Tensor, # [B, S, D] encoder output (`mod
     pool = [alive.clone(), alive_lp.new_full((B, k), ninf), alive_lp.new_full((B, k), ninf)]  # finished: tokens, logprobs, scores [B, ...]
     act = torch.arange(B, device=dev)  # [n] the images still searching
     ranks, beams = torch.arange(2*k, device=dev), torch.arange(k, device=dev)
+    if mark: mark('setup')
     for t in range(1, max_len):
-        n = len(act)
-        lp, cache = dec_step(model, alive[..., t-1].flatten(), cross, cache)  # [n*k, V']
-        V = lp.shape[-1]
-        cand = (alive_lp[..., None] + lp.view(n, k, V)).view(n, k*V)      # [n, k*V]
-        top, idx = cand.topk(min(2*k, k*V), -1)                            # [n, 2k], best first
-        beam, tok = idx // V, idx % V
+        n, rows = len(act), 1 if t == 1 else k                             # at t=1 an image's beams are all BOS: one row serves them
+        lp, cache = dec_step(model, alive[:, :rows, t-1].flatten(), cross, cache)  # [n*rows, V']
+        if mark: mark('decoder step')
+        lt, lj = lp.topk(min(2*k, lp.shape[-1]), -1)                       # [n*rows, c] each row's c best tokens
+        c = lt.shape[-1]
+        cand = (alive_lp[..., None] + lt.view(n, rows, c)).view(n, k*c)    # [n, k*c]: they hold the image's 2k best continuations
+        top, i = cand.topk(min(2*k, k*c), -1)                              # [n, 2k], best first
+        beam, tok = i // c, lj.view(n, rows, c).expand(n, k, c).reshape(n, k*c).gather(1, i)
+        if mark: mark('top-k')
         seq = alive.gather(1, beam[..., None].expand(-1, -1, max_len)).clone()  # [n, 2k, L]
         seq[..., t] = global_ids(model, tok)
         ended = (tok == eos) & (ranks[:top.shape[1]] < k) & top.isfinite()  # length t: BOS + t-1 tokens
@@ -111,14 +116,17 @@ def beam_search(model:Captioner, memory:Tensor, # [B, S, D] encoder output (`mod
             cut = alive_lp.isfinite() & ~done[:, None]
             mine = _merge(mine, (alive, alive_lp, (alive_lp / max_len**length_penalty).masked_fill(~cut, ninf)), k)
         for p, m in zip(pool, mine): p[act] = m
+        if mark: mark('bookkeeping')
         if t == max_len - 1: break
-        cache = reorder(cache, (beam.gather(1, o) + torch.arange(n, device=dev)[:, None] * k).flatten())
+        cache = reorder(cache, (beam.gather(1, o) % rows + torch.arange(n, device=dev)[:, None] * rows).flatten())
+        if mark: mark('cache reorder')
         if done.all(): break
         if done.any():  # finished images leave the batch: their rows of everything that is carried on
             keep = (~done).nonzero()[:, 0]                                   # [n']
             act, alive, alive_lp = act[keep], alive[keep], alive_lp[keep]
             cache = reorder(cache, (keep[:, None] * k + beams).flatten())
             cross = [(ck[keep], cv[keep]) for ck, cv in cross]
+            if mark: mark('finished images leave')
     L = int((pool[0] != PAD_ID).sum(-1).max())
     return Beams(pool[0][..., :L], pool[1], pool[2])
 

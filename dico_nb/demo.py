@@ -47,10 +47,10 @@ def caption_files(checkpoint:Path,     # a captioner directory (ours or the rele
                   k:int=5, max_len:int=30, # beams, longest caption
                   reward:Path=None):   # a reward CLIP checkpoint (PAC-S format), for rewards and DiCO's winner
     "`caption_images` for image files, reading each with the data pipeline's checks."
-    from dico_nb.reward import load_clip, Scorer
+    from dico_nb.reward import RewardSpec, make_scorer, PREFIX
     _check_beams(k)   # before anything is loaded
     model = load_captioner(checkpoint)
-    scorer = Scorer(load_clip(reward), w=2.0) if reward else None
+    scorer = make_scorer(RewardSpec(reward, 'pacs', PREFIX)) if reward else None   # PAC-S as evaluated
     return caption_images(model, [load_image(str(p), str(p)) for p in paths], k, max_len, scorer)
 
 def beams_text(path,                 # the image's name, first on each line
@@ -76,8 +76,8 @@ def demo(checkpoints:dict,        # label -> captioner directory, e.g. {'XE': ..
          k:int=5, max_len:int=30):
     "An ipywidgets app: pick / upload an image, choose a checkpoint, see the beams and DiCO's winner."
     import ipywidgets as W
-    from dico_nb.reward import load_clip, Scorer
-    scorer = Scorer(load_clip(reward), w=2.0) if reward else None
+    from dico_nb.reward import RewardSpec, make_scorer, PREFIX
+    scorer = make_scorer(RewardSpec(reward, 'pacs', PREFIX)) if reward else None   # PAC-S as evaluated
     models = {}
     files = sorted(p for p in Path(images).iterdir() if p.suffix.lower() in ('.jpg', '.jpeg', '.png')) if images else []
     pick = W.Dropdown(options=[(p.name, str(p)) for p in files], description='image')

@@ -12,9 +12,6 @@ from torch import Tensor
 # %% auto #0
 __all__ = ['loser_weights', 'dico_loss', 'scst_loss']
 
-# %% ../nbs/05_losses.ipynb #f8e271b1
-#| export
-
 # %% ../nbs/05_losses.ipynb #37613336
 def loser_weights(rewards:Tensor,   # [B, k] reward of each candidate
                   tau:float=300.):  # temperature of the softmax over reward gaps
@@ -47,7 +44,9 @@ def dico_loss(policy:Tensor,      # [B, k] s_theta of each candidate (with grad)
         entropy = -(gamma * gamma.clamp_min(1e-30).log()).sum(1)                # [B]
         logs = dict(loss=loss, chosen=chosen.mean(), rejected=rejected.mean(), margin=logit.mean(),
                     accuracy=(logit > 0).float().mean(), reward_margin=(pick(rewards) - mix(rewards)).mean(),
-                    gamma_entropy=entropy.mean(), reward=rewards.mean(), reward_winner=pick(rewards).mean())
+                    gamma_entropy=entropy.mean(), reward=rewards.mean(), reward_winner=pick(rewards).mean(),
+                    logratio_winner=pick(policy - reference).mean(),
+                    logratio_losers=mix(policy - reference).mean(), kl_beams=(policy - reference).mean())
     return loss, {n: v.detach() for n, v in logs.items()}
 
 # %% ../nbs/05_losses.ipynb #4235aba1

@@ -24,7 +24,7 @@ from .data import PAD_ID, EOS_ID, VOCAB_SIZE, clip_transform, clip_image_size
 __all__ = ['ACTIVATIONS', 'HEAD_CHUNK', 'CaptionerConfig', 'tiny_config', 'quick_gelu', 'Trunk', 'CheckpointError',
            'read_state_dict', 'load_state_strict', 'build_trunk', 'Attention', 'EncoderLayer', 'Encoder',
            'DecoderLayer', 'Decoder', 'init_weights', 'Captioner', 'model_transform', 'expand_vocab', 'xe_loss',
-           'seq_logprobs', 'token_logprobs', 'checkpoint_meta', 'param_count']
+           'seq_logprobs', 'token_logprobs', 'head_loss', 'checkpoint_meta', 'param_count']
 
 # %% ../nbs/02_model.ipynb #50337e1d
 @dataclass
@@ -392,7 +392,7 @@ def seq_logprobs(logits:Tensor,        # [B, T, V] decoder outputs for the input
 HEAD_CHUNK = 128  # target tokens per LM-head chunk by default (128 x 49409 fp32 logits = 25 MB); 0: the full-logits path
 
 class _TokenLogprobs(torch.autograd.Function):
-    "Target log-probs from hidden states and the LM head, chunk by chunk; the backward recomputes each chunk's logits."
+    "Target log-probs from hidden states and the LM head, chunk by chunk; the backward (any upstream gradient) recomputes each chunk's logits."
     @staticmethod
     @torch.amp.custom_fwd(device_type='cuda')
     def forward(ctx, h, W, targets, chunk):  # [M, D], [V, D], [M]
@@ -430,6 +430,69 @@ def token_logprobs(h:Tensor, # [M, D] final hidden states at the target position
     "$\\log\\mathrm{softmax}(hW^\\top)_y$ per position `[M]` (fp32), never holding more than `chunk` rows of logits."
     return _TokenLogprobs.apply(h, W, targets, max(1, chunk))
 
+# %% ../nbs/02_model.ipynb #b4201026
+class _HeadLoss(torch.autograd.Function):
+    "A loss of sequence log-probs from hidden states and the LM head, group by group; the head's gradient is formed in the forward pass."
+    @staticmethod
+    @torch.amp.custom_fwd(device_type='cuda')
+    def forward(ctx, h, W, targets, seq, n_seq, group, loss_fn, chunk, grad):  # [M, D], [V, D], [M], [M] (non-decreasing)
+        need_h, need_W = (grad and n for n in ctx.needs_input_grad[:2])    # grad: the caller's grad mode (no gradient under no_grad)
+        per_group = torch.zeros(n_seq // group, dtype=torch.long, device=h.device).index_add_(
+            0, seq // group, torch.ones_like(seq)).tolist()                   # target positions of each group
+        dh = torch.empty_like(h) if need_h else None                         # [M, D]
+        dW = torch.zeros_like(W, dtype=torch.float32) if need_W else None    # [V, D]
+        s_all, loss = h.new_zeros(n_seq, dtype=torch.float32), h.new_zeros((), dtype=torch.float32)
+        ga = a = 0                                                          # first group and position of the chunk
+        while ga < len(per_group):
+            gb, b = ga, a                                                   # whole groups, `chunk` positions or one group
+            while gb < len(per_group) and (gb == ga or b - a + per_group[gb] <= chunk): b += per_group[gb]; gb += 1
+            hc, yc, sc = h[a:b], targets[a:b], seq[a:b] - ga * group
+            z = F.linear(hc, W)                                             # [C, V]
+            dt, z = z.dtype, z.float()                                      # dt: the compute dtype (autocast's)
+            lse = z.logsumexp(-1)                                           # [C]
+            s = s_all[ga*group:gb*group].index_add_(0, sc, z.gather(1, yc[:, None])[:, 0] - lse)  # [n*group] sequence log-probs
+            with torch.enable_grad():
+                s_ = s.detach().requires_grad_()
+                l = loss_fn(s_.view(-1, group), torch.arange(ga, gb, device=h.device))  # these groups' share of the loss
+                G = torch.autograd.grad(l, s_, allow_unused=True)[0] if l.requires_grad else None
+            loss += l.detach().float()
+            if (need_h or need_W) and G is not None:
+                g = G[sc]                                                   # [C] upstream gradient of each position
+                dz = z.sub_(lse[:, None]).exp_().mul_(-g[:, None])          # -g softmax(z), in the logits' memory
+                dz[torch.arange(len(hc), device=h.device), yc] += g         # + g e_y
+                dz = dz.to(dt)
+                if need_h: dh[a:b] = (dz @ W.to(dt)).to(h.dtype)
+                if need_W:
+                    if dz.dtype == dW.dtype == hc.dtype: dW.addmm_(dz.t(), hc)
+                    else: dW += (dz.t() @ hc.to(dt)).float()
+            elif need_h: dh[a:b] = 0
+            ga, a = gb, b
+        ctx.grads, ctx.W_dtype = (dh, dW), W.dtype
+        ctx.mark_non_differentiable(s_all)
+        return loss, s_all
+
+    @staticmethod
+    @torch.autograd.function.once_differentiable
+    @torch.amp.custom_bwd(device_type='cuda')
+    def backward(ctx, g, _):  # g: upstream gradient of the loss (a scalar); none reaches the detached log-probs
+        if ctx.grads is None: raise RuntimeError('head_loss: backward a second time through the same head (retain_graph) is not supported')
+        (dh, dW), ctx.grads = ctx.grads, None                               # the saved gradients, scaled in place
+        return (None if dh is None else dh.mul_(g), None if dW is None else dW.mul_(g).to(ctx.W_dtype),
+                None, None, None, None, None, None, None)
+
+def head_loss(h:Tensor, # [M, D] final hidden states at the target positions
+              W:Tensor, # [V, D] LM-head weight
+              targets:Tensor, # [M] target ids (indices into the rows of `W`)
+              seq:Tensor, # [M] the sequence of each position, non-decreasing; sequences `j*group .. j*group+group-1` form group j
+              n_seq:int, # number of sequences (a multiple of `group`)
+              group:int, # sequences per group (an image's k candidates)
+              loss_fn, # `loss_fn(s [n, group], i [n])`: groups `i`'s share of the loss, a scalar
+              chunk:int=HEAD_CHUNK): # target positions per chunk: as many whole groups as fit, at least one
+    "`(loss, s)`: the summed shares of `loss_fn` of the sequence log-probs `s` `[n_seq]` (detached), never holding more than one chunk of logits; its backward recomputes nothing."
+    assert n_seq % group == 0, f'{n_seq} sequences are not whole groups of {group}'
+    assert bool((seq[1:] >= seq[:-1]).all()), 'positions must come sequence by sequence (`seq` non-decreasing)'
+    return _HeadLoss.apply(h, W, targets, seq, n_seq, group, loss_fn, max(1, chunk), torch.is_grad_enabled())
+
 # %% ../nbs/02_model.ipynb #2735239c
 @patch
 def loss(self:Captioner, tokens:Tensor, # [B*n, T] `[BOS, ..., EOS, PAD...]` captions
@@ -454,6 +517,26 @@ def seq_logprobs(self:Captioner, tokens:Tensor, # [B*n, T] `[BOS, ..., EOS, PAD.
     keep = targets != PAD_ID                                                   # padding costs no head
     lp = token_logprobs(h[keep], self.decoder.head_weight(self.vocab), targets[keep], chunk)  # [M]
     return lp.new_zeros(len(tokens)).index_add(0, keep.nonzero()[:, 0], lp)    # [B*n]
+
+# %% ../nbs/02_model.ipynb #d54480b9
+@patch
+def seq_loss(self:Captioner, tokens:Tensor, # [B*n, T] `[BOS, ..., EOS, PAD...]` captions, `group` per image
+             loss_fn, # `loss_fn(s [b, group], i [b])`: images `i`'s share of the loss, from their sequence log-probs
+             group:int, # captions per image
+             pixels:Optional[Tensor]=None, # [B, 3, H, W] images
+             feats:Optional[Tensor]=None, # [B, S, W] precomputed trunk features
+             memory:Optional[Tensor]=None, # [B, S, D] precomputed encoder output
+             chunk:Optional[int]=None): # target tokens per LM-head chunk (`head_loss`); None: `HEAD_CHUNK`; 0: all logits at once
+    "`(loss, s)`: the loss of the sequence log-probs `s` `[B*n]` (detached), the LM head's gradient formed in the forward pass."
+    targets = self.local_ids(tokens[:, 1:])                                    # [B*n, T-1]
+    chunk = HEAD_CHUNK if chunk is None else chunk
+    if not chunk:
+        s = seq_logprobs(self(tokens[:, :-1], pixels, feats, memory, full_vocab=False), targets)  # [B*n]
+        return loss_fn(s.view(-1, group), torch.arange(len(s) // group, device=s.device)), s.detach()
+    memory = self.encode(pixels, feats) if memory is None else memory
+    h, _ = self.decoder.hidden(tokens[:, :-1], self.decoder.cross_kv(memory))  # [B*n, T-1, D]
+    keep = targets != PAD_ID                                                   # padding costs no head
+    return head_loss(h[keep], self.decoder.head_weight(self.vocab), targets[keep], keep.nonzero()[:, 0], len(tokens), group, loss_fn, chunk)
 
 # %% ../nbs/02_model.ipynb #47113b07
 @patch

@@ -5,6 +5,7 @@
 # %% ../nbs/10_pipeline.ipynb #dde9041e
 from __future__ import annotations
 import hashlib, json, os, time
+from functools import partial
 from dataclasses import dataclass, asdict
 from pathlib import Path
 
@@ -14,9 +15,9 @@ from .data import dataset_spec, CaptionLoader, split_references, atomic_path
 from .shapes import prepare_shapes, load_scenes, show_scenes, check
 from .model import Captioner, CaptionerConfig, model_transform
 from .features import cache_features
-from .reward import load_clip, Scorer
+from .reward import RewardSpec, make_scorer, PREFIX
 from .shapes_clip import shapes_resnet_arch, SHAPES_CLIPS, shipped_clip, make_shapes_clip
-from .train import TrainConfig, dico_config, scst_config, train
+from .train import TrainConfig, METHODS, dico_config, scst_config, train
 from .evaluate import evaluate, save_evaluation, table_header, table_row, coco_image_id
 from .convert import load_captioner
 
@@ -30,7 +31,7 @@ __all__ = ['COLUMNS', 'ShapesJob', 'stage_data', 'stage_clips', 'stage_features'
 class ShapesJob:
     "The sizes and settings of the shapes run; saved in the report."
     name: str = 'shapes'           # run name: outputs go to `runs/{name}-seed{seed}/`
-    baseline: str = 'dico'         # 'dico', or 'scst' (the same run with SCST and the same reward)
+    baseline: str = 'dico'         # the fine-tuning method: 'dico', or a baseline ('scst', 'nscst', any registered method) with the same reward
     seed: int = 0                  # data order, initialisation, dropout
     data_dir: str = 'data'         # shapes shards, registry and the two CLIPs
     runs_dir: str = 'runs'         # training runs and reports
@@ -51,7 +52,8 @@ class ShapesJob:
     threads: int = 0               # torch threads (0: one per core left to this process besides the loader workers)
 
     def __post_init__(self):
-        if self.baseline not in ('dico', 'scst'): raise ValueError(f"ShapesJob.baseline={self.baseline!r}: choose dico or scst")
+        tuners = [m for m in METHODS if m != 'xe']
+        if self.baseline not in tuners: raise ValueError(f"ShapesJob.baseline={self.baseline!r}: choose one of {', '.join(tuners)}")
         if self.clips not in ('shipped', 'train'): raise ValueError(f"ShapesJob.clips={self.clips!r}: choose shipped or train")
 
     @property
@@ -102,7 +104,7 @@ def captioner_model(job:ShapesJob, trunk:Path)->dict:
 
 def xe_cfg(job:ShapesJob, trunk:Path, features:Path=None)->TrainConfig:
     "XE pre-training on `shapes_train_xe` (from the trunk's cached `features` when given), best checkpoint by CIDEr."
-    return TrainConfig(mode='xe', data='shapes_train_xe', val_data='shapes_val', out_dir=str(job.out/'xe'),
+    return TrainConfig(method='xe', data='shapes_train_xe', val_data='shapes_val', out_dir=str(job.out/'xe'),
                        model=captioner_model(job, trunk), vocab_from='shapes_train', steps=job.xe_steps, batch_size=64,
                        grad_accum=1, lr=job.xe_lr, weight_decay=0.01, max_len=job.max_len, eval_every=job.xe_steps // 4,
                        eval_images=200, ckpt_every=200, seed=job.seed, workers=job.workers, registry=str(job.registry),
@@ -110,7 +112,7 @@ def xe_cfg(job:ShapesJob, trunk:Path, features:Path=None)->TrainConfig:
 
 def ft_cfg(job:ShapesJob, evaluator:Path, features:Path=None)->TrainConfig:
     "DiCO (or SCST) fine-tuning from the XE model with the evaluator as reward; best by RefPAC-S."
-    make = dico_config if job.baseline == 'dico' else scst_config
+    make = dico_config if job.baseline == 'dico' else partial(scst_config, method=job.baseline)   # baselines: SCST's recipe
     return make(data='shapes_train', val_data='shapes_val', out_dir=str(job.out/job.baseline), init=str(job.out/'xe/best'),
                 reward=str(evaluator), steps=job.ft_steps, lr=job.ft_lr, k=job.k, max_len=job.max_len,
                 eval_every=job.eval_every, eval_images=200, ckpt_every=50, log_every=5, seed=job.seed,
@@ -131,7 +133,7 @@ def stage_eval(job:ShapesJob, name:str, ckpt:Path, trunk:Path, evaluator:Path)->
     f = out/f'{name}.metrics.json'
     if f.exists(): return json.loads(f.read_text())['metrics'], False
     ev = evaluate(load_captioner(ckpt), 'shapes_test', job.k, job.max_len, registry=job.registry,
-                  clip=Scorer(load_clip(trunk), w=2.5), pacs=Scorer(load_clip(evaluator), w=2.0))
+                  clip=make_scorer(RewardSpec(str(trunk), 'clips', PREFIX)), pacs=make_scorer(RewardSpec(str(evaluator), 'pacs', PREFIX)))
     save_evaluation(ev, out, name, checkpoint=str(ckpt))
     return ev['metrics'], True
 
@@ -141,20 +143,23 @@ COLUMNS = [('PAC-S', 'reward (PAC-S)', 1), ('RefPAC-S', 'RefPAC-S', 1), ('CLIP-S
 
 # %% ../nbs/10_pipeline.ipynb #39afc979
 def curves(log:Path, out:Path):
-    "Figure of a fine-tuning run's log: reward, loss, implicit rewards, and validation truth over steps."
+    "Figure of a fine-tuning run's log: reward, loss, implicit rewards, DiCO's diagnostics (accuracy, drift, cut-off share), validation truth."
     import matplotlib; matplotlib.use('Agg'); import matplotlib.pyplot as plt
     rows = [json.loads(l) for l in log.read_text().splitlines()]
     tr, ev = [r for r in rows if 'eval' not in r and 'loss' in r], [r for r in rows if 'eval' in r]
-    fig, axs = plt.subplots(1, 4, figsize=(16, 3.2))
+    fig, axs = plt.subplots(1, 5, figsize=(20, 3.2))
     s = [r['step'] for r in tr]
     axs[0].plot(s, [r.get('reward', float('nan')) for r in tr]); axs[0].set_title('reward of the candidates (PAC-S)')
     axs[1].plot(s, [r['loss'] for r in tr]); axs[1].set_title('loss')
     if 'chosen' in tr[0]:
         axs[2].plot(s, [r['chosen'] for r in tr], label='chosen'); axs[2].plot(s, [r['rejected'] for r in tr], label='rejected')
         axs[2].legend(); axs[2].set_title('implicit rewards (beta x log-ratio)')
+    for key in ('accuracy', 'kl_beams', 'cut_off'):
+        if key in tr[0]: axs[3].plot(s, [r[key] for r in tr], label=key)
+    if 'accuracy' in tr[0]: axs[3].legend(); axs[3].set_title('accuracy, drift (nats), share cut off')
     e = [r['step'] for r in ev]
-    for key in ('precision', 'grammatical', 'recall'): axs[3].plot(e, [r['eval'].get(key) for r in ev], 'o-', label=key)
-    axs[3].legend(); axs[3].set_title('validation truth (x100)')
+    for key in ('precision', 'grammatical', 'recall'): axs[4].plot(e, [r['eval'].get(key) for r in ev], 'o-', label=key)
+    axs[4].legend(); axs[4].set_title('validation truth (x100)')
     for a in axs: a.set_xlabel('step')
     fig.tight_layout(); fig.savefig(out, dpi=100); plt.close(fig)
     return out
@@ -226,11 +231,12 @@ def run_shapes(job:ShapesJob=None)->Path:
     return report
 
 # %% ../nbs/10_pipeline.ipynb #dbfe9ccd
-def mean_std(xs:list)->str:
-    "`mean` or `mean ± std` (sample std) of numbers, one decimal."
+def mean_std(xs:list, digits:int=1)->str:
+    "`mean` or `mean ± std` (sample std, over seeds) of numbers with `digits` decimals; '–' for none."
+    if not xs: return '–'
     m = sum(xs) / len(xs)
-    if len(xs) < 2: return f"{m:.1f}"
-    return f"{m:.1f} ± {(sum((x - m) ** 2 for x in xs) / (len(xs) - 1)) ** .5:.1f}"
+    if len(xs) < 2: return f"{m:.{digits}f}"
+    return f"{m:.{digits}f} ± {(sum((x - m) ** 2 for x in xs) / (len(xs) - 1)) ** .5:.{digits}f}"
 
 def shapes_table(seeds:list=(0,),              # seeds to run and average
                  baselines:list=('dico', 'scst'), # fine-tuning methods next to XE

@@ -10,6 +10,7 @@ from functools import lru_cache
 from itertools import repeat
 from typing import Optional
 from collections import OrderedDict
+from dataclasses import dataclass
 from contextlib import nullcontext
 from pathlib import Path
 
@@ -24,9 +25,9 @@ from .data import BOS_ID, EOS_ID, PAD_ID, CLIP_CONTEXT, clip_bpe, clip_image_siz
 from .model import read_state_dict, load_state_strict
 
 # %% auto #0
-__all__ = ['PACS_ARCHS', 'PREFIX', 'CUTS', 'make_clip', 'load_clip', 'expand_rows', 'check_cut', 'text_tokens', 'ids_tokens',
-           'encode_text', 'Scorer', 'fit_images', 'save_clip', 'simple_tokenize', 'ngram_counts', 'CiderD',
-           'ClipReward', 'CiderReward']
+__all__ = ['PACS_ARCHS', 'PREFIX', 'CUTS', 'WEIGHTS', 'make_clip', 'load_clip', 'expand_rows', 'check_cut', 'text_tokens',
+           'ids_tokens', 'encode_text', 'Scorer', 'fit_images', 'save_clip', 'simple_tokenize', 'ngram_counts',
+           'CiderD', 'ClipReward', 'CiderReward', 'RewardSpec', 'make_scorer', 'make_reward']
 
 # %% ../nbs/04_reward.ipynb #fa8bc19e
 def make_clip(arch,                 # an open_clip model name, or a dict of `CLIP(**arch)` arguments
@@ -342,3 +343,32 @@ class CiderReward:
         cands = [caps[i * k:(i + 1) * k] for i in range(len(batch['keys']))]
         refs = [[simple_tokenize(r) for r in rs] for rs in batch['refs']]
         return self.cider([[simple_tokenize(c) for c in cs] for cs in cands], refs).flatten().float()
+
+# %% ../nbs/04_reward.ipynb #b6485d9e
+WEIGHTS = dict(pacs=2.0, clips=2.5)   # w of PAC-S and of CLIP-S (Hessel et al.): the one place these numbers live
+
+@dataclass
+class RewardSpec:
+    "A CLIP-based score as a value: which weights, which formula, which text. Built by `make_scorer` and `make_reward`."
+    path: str = ''      # the CLIP: a PAC-S checkpoint, a local weights file ('': none)
+    kind: str = 'pacs'  # 'pacs' (PAC-S, w = 2.0) or 'clips' (CLIP-S, w = 2.5)
+    prefix: str = ''    # text before each caption ('': the reference's training reward; `PREFIX`: PAC-S's and CLIP-S's evaluation)
+    cut: str = 'bos'    # captioner ids cut at the length limit (no EOS): 'bos' (the reference's) or 'eot' (EOT appended)
+    arch: str = ''      # open_clip architecture when the file does not tell it ('': from the file)
+
+    def __post_init__(self):
+        if self.kind not in WEIGHTS: raise ValueError(f"RewardSpec.kind={self.kind!r}: choose one of {', '.join(WEIGHTS)}")
+        check_cut(self.cut)
+
+    @property
+    def w(self)->float: return WEIGHTS[self.kind]
+
+def make_scorer(spec:RewardSpec, # what to score with
+                clip=None):      # the CLIP already loaded (None: load `spec.path`)
+    "The `Scorer` of `spec`: its CLIP, its formula's weight, its prefix."
+    if clip is None and not spec.path: raise ValueError("RewardSpec.path is empty: name a CLIP checkpoint")
+    return Scorer(clip if clip is not None else load_clip(spec.path, spec.arch or None), w=spec.w, prefix=spec.prefix)
+
+def make_reward(spec:RewardSpec, clip=None)->ClipReward:
+    "The training reward of `spec`: its `Scorer` on the candidates' ids, cut-off candidates read as `spec.cut` says."
+    return ClipReward(make_scorer(spec, clip), cut=spec.cut)

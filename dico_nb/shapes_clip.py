@@ -13,7 +13,7 @@ import torch.nn.functional as F
 
 from .data import clip_transform, clip_image_size, CaptionShards, dataset_spec
 from .shapes import check, sample_caption, noun_phrase, load_scenes, SHAPES, COLOURS, VOCAB
-from .reward import PREFIX, Scorer, fit_images, make_clip, load_clip, save_clip, encode_text, text_tokens, CiderD, simple_tokenize
+from .reward import PREFIX, Scorer, RewardSpec, make_scorer, fit_images, make_clip, save_clip, encode_text, text_tokens, CiderD, simple_tokenize
 
 # %% auto #0
 __all__ = ['SHAPES_CLIPS', 'PERTURB_KINDS', 'HACKS', 'shapes_clip_arch', 'shapes_resnet_arch', 'perturb', 'negative_caption',
@@ -320,7 +320,7 @@ def judgment_study(data_dir:Path,       # the main job's `data_dir` (shards and 
     reg = data_dir/'registry.json'
     test, train = load_shapes_split('shapes_test', registry=reg), load_shapes_split('shapes_train', registry=reg)
     paths = dict(evaluator=str(evaluator or shipped_clip('evaluator')), trunk=str(trunk or shipped_clip('trunk')))
-    evaluator, trunk = Scorer(load_clip(paths['evaluator']), w=2.0), Scorer(load_clip(paths['trunk']), w=2.5)
+    evaluator, trunk = make_scorer(RewardSpec(str(paths['evaluator']), 'pacs', PREFIX)), make_scorer(RewardSpec(str(paths['trunk']), 'clips', PREFIX))
     t0 = time.time()
     models = {k: Captioner.from_pretrained(p) for k, p in captioners.items()}
     sizes = {clip_image_size(m.cfg.trunk) for m in models.values()}

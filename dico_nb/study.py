@@ -15,18 +15,17 @@ from .data import CaptionLoader
 from .model import Captioner, model_transform, load_state_strict
 from .decoding import sample
 from .shapes import Check, check, load_scenes
-from .reward import load_clip, Scorer
-from .train import TrainConfig, load_checkpoint, eval_mode
+from .reward import RewardSpec, make_scorer, PREFIX
+from .train import TrainConfig, make_config, load_checkpoint, eval_mode
 from .convert import load_captioner
-from .evaluate import evaluate, save_evaluation, model_device
-from .pipeline import ShapesJob, stage_data, stage_clips, stage_features, xe_cfg, ft_cfg, stage_train, job_threads
+from .evaluate import evaluate, save_evaluation, model_device, table_header
+from .pipeline import ShapesJob, stage_data, stage_clips, stage_features, xe_cfg, ft_cfg, stage_train, job_threads, mean_std
 
 # %% auto #0
 __all__ = ['ABLATIONS', 'COLUMNS', 'log_ratios', 'mean_se', 'sampled_kl', 'split_features', 'drift', 'Study', 'run_name',
            'study_runs', 'run_cfg', 'states_twice', 'truth_f1', 'load_last', 'best_step', 'measure', 'measured',
-           'record', 'run_seed', 'spread', 'with_gain', 'points', 'table_line', 'point_label', 'header', 'study_table',
-           'beyond_spread', 'ablation_table', 'curves_of', 'frontier_figure', 'write_results', 'run_study',
-           'quick_study']
+           'record', 'run_seed', 'with_gain', 'points', 'table_line', 'point_label', 'study_table', 'beyond_spread',
+           'ablation_table', 'curves_of', 'frontier_figure', 'write_results', 'run_study', 'quick_study']
 
 # %% ../nbs/12_shapes_study.ipynb #0784efc4
 @torch.no_grad()
@@ -80,7 +79,7 @@ def drift(policy:Captioner,    # the fine-tuned model
 
 # %% ../nbs/12_shapes_study.ipynb #93ebc21b
 ABLATIONS = {'length penalty 0': dict(length_penalty=0.),            # beams ranked by log-prob instead of log-prob / length
-             'reward prefix': dict(reward_prefix='A photo depicts'),   # the training reward reads the prefix, as PAC-S's text does
+             'reward prefix': dict(reward_prefix=PREFIX),   # the training reward reads the prefix, as PAC-S's text does
              'policy in eval mode': dict(policy_mode='eval'),          # no dropout while the policy makes and scores candidates
              'clip grad 1.0': dict(clip_grad=1.0),                     # gradient-norm clipping
              'tau 0': dict(tau=0.)}                                    # uniform loser weights
@@ -120,7 +119,7 @@ def run_cfg(job:ShapesJob, # the seed's job (sizes, folders)
             evaluator:Path, features:Path)->TrainConfig:
     "The run's `TrainConfig`: the main job's fine-tuning recipe for its method, its settings, out_dir `{job.out}/study/{name}`."
     cfg = ft_cfg(replace(job, baseline=run['method']), evaluator, features)
-    return replace(cfg, out_dir=str(job.out/'study'/run['name']), **run['settings'])
+    return make_config(cfg, out_dir=str(job.out/'study'/run['name']), **run['settings'])
 
 # %% ../nbs/12_shapes_study.ipynb #c7278479
 def states_twice(c:Check,         # a checked caption
@@ -194,7 +193,7 @@ def run_seed(study:Study, seed:int)->list:
     stage_data(job); trunk, evaluator, _ = stage_clips(job); feats, _ = stage_features(job, trunk)
     xe, _ = stage_train(xe_cfg(job, trunk, feats))
     reference = load_captioner(xe)
-    scorers = dict(clip=Scorer(load_clip(trunk), w=2.5), pacs=Scorer(load_clip(evaluator), w=2.0))
+    scorers = dict(clip=make_scorer(RewardSpec(str(trunk), 'clips', PREFIX)), pacs=make_scorer(RewardSpec(str(evaluator), 'pacs', PREFIX)))
     test_feats = split_features(reference, 'shapes_test', registry=job.registry)
     m = measured(xe.parent, 'best', reference, job, scorers, test_feats, study, out=job.out/'study'/'xe')
     recs = [record(seed, dict(name='xe', method='xe', group='xe'), 'best', m, m['seconds']['total'] + m['seconds']['drift'])]
@@ -215,13 +214,6 @@ COLUMNS = [('gain', 'reward gain (PAC-S)', 1), ('RefPAC-S', 'RefPAC-S', 1), ('CI
            ('rep', '% rep. bigrams', 1), ('twice', '% object twice', 1), ('unfounded', '% ... unfounded', 1), ('vocab', 'vocab', 0), ('length', 'len', 1),
            ('kl', 'KL (nats)', 3)]  # (key, header, decimals)
 
-def spread(xs:list, digits:int=1)->str:
-    "`mean` or `mean ± std` (sample std over seeds) with `digits` decimals; '–' for no values."
-    if not xs: return '–'
-    m = sum(xs) / len(xs)
-    if len(xs) < 2: return f"{m:.{digits}f}"
-    return f"{m:.{digits}f} ± {(sum((x - m) ** 2 for x in xs) / (len(xs) - 1)) ** .5:.{digits}f}"
-
 def with_gain(records:list)->list:
     "The records with `metrics['gain']`: PAC-S minus the same seed's XE PAC-S."
     xe = {r['seed']: r['metrics']['PAC-S'] for r in records if r['method'] == 'xe'}
@@ -235,8 +227,8 @@ def points(records:list)->dict:
 
 # %% ../nbs/12_shapes_study.ipynb #b48a5c66
 def table_line(label:str, recs:list, columns:list=COLUMNS)->str:
-    "A markdown row: `label` and `spread` of each column's metric over `recs`."
-    return f"| {label} | " + ' | '.join(spread([r['metrics'][k] for r in recs if r['metrics'].get(k) is not None], d)
+    "A markdown row: `label` and the `mean_std` of each column's metric over `recs`."
+    return f"| {label} | " + ' | '.join(mean_std([r['metrics'][k] for r in recs if r['metrics'].get(k) is not None], d)
                                         for k, _, d in columns) + ' |'
 
 def point_label(r:dict)->str:
@@ -245,14 +237,11 @@ def point_label(r:dict)->str:
     if r['group'] == 'ablation' and r['ablation']: return r['ablation']
     return f"{dict(dico='DiCO', scst='SCST')[r['method']]} lr {r['lr']:g}" + (f", β {r['beta']:g}" if r['beta'] is not None else '')
 
-def header(columns:list=COLUMNS, first:str='run')->str:
-    return '\n'.join([f'| {first} | ' + ' | '.join(h for _, h, _ in columns) + ' |', '|---|' + '---:|' * len(columns)])
-
 def study_table(records:list, ckpt:str='best')->str:
     "XE and every sweep point at checkpoint `ckpt` ('best' or 'last'), mean ± std over seeds."
     rows = [table_line(point_label(rs[0]), rs) for (n, c), rs in points(records).items() if c == ckpt or n == 'xe'
             if rs[0]['group'] in ('xe', 'sweep')]
-    return '\n'.join([header()] + rows)
+    return '\n'.join([table_header(COLUMNS, 'run')] + rows)
 
 def beyond_spread(a:list, b:list, keys:tuple=('gain', 'F1', 'rep', 'unfounded', 'kl'))->list:
     "The metrics among `keys` whose mean over the records `a` differs from `b`'s by more than the sum of their seed stds."
@@ -270,7 +259,7 @@ def ablation_table(records:list, study:Study, ckpt:str='best')->str:
         rs = pts[(run_name('dico', study.operating, a), ckpt)]
         moved = (', '.join(beyond_spread(rs, ref)) or 'none') if min(len(rs), len(ref)) > 1 else 'no spread: one seed'
         rows.append(table_line(a, rs) + f" {moved} |")
-    return '\n'.join([header(first='ablation').replace(' |\n', ' | beyond the seed spread |\n', 1) + '---|'] + rows)
+    return '\n'.join([table_header(COLUMNS, 'ablation').replace(' |\n', ' | beyond the seed spread |\n', 1) + '---|'] + rows)
 
 # %% ../nbs/12_shapes_study.ipynb #cd5f63be
 def curves_of(records:list, ckpt:str)->dict:

@@ -4,41 +4,87 @@
 
 # %% ../nbs/07_train.ipynb #ad569278
 from __future__ import annotations
-import contextlib, copy, hashlib, itertools, json, math, os, random, shutil, tarfile, warnings
+import contextlib, copy, dataclasses, hashlib, itertools, json, math, os, random, shutil, tarfile, warnings
 from dataclasses import dataclass, asdict
 from pathlib import Path
+from typing import ClassVar
 
 import torch
 import torch.nn as nn
 import torch.distributed as dist
 from tqdm.auto import tqdm
 
-from .data import CaptionLoader, Tokenizer, Tally, DataError, dataset_spec, split_references, atomic_path
+from .data import CaptionLoader, Tokenizer, Tally, DataError, dataset_spec, split_references, atomic_path, EOS_ID
 from .model import Captioner, CaptionerConfig, model_transform, load_state_strict
 from .decoding import beam_search
 from .losses import dico_loss, scst_loss
-from .reward import Scorer, load_clip, ClipReward, CiderReward, simple_tokenize
+from .reward import RewardSpec, WEIGHTS, CUTS, make_scorer, make_reward, load_clip, CiderReward, simple_tokenize
 from .evaluate import evaluate
 from .features import FeatureCache
 from .convert import load_captioner
 
 # %% auto #0
-__all__ = ['CHOICES', 'STEPS', 'RESUME_SAFE', 'MIN_LOSS_SCALE', 'TrainConfig', 'dico_config', 'scst_config', 'setup_distributed',
-           'Objective', 'trunk_features', 'xe_step', 'eval_mode', 'policy_context', 'candidates', 'policy_logprobs',
-           'reference_logprobs', 'dico_step', 'scst_step', 'validate', 'validation_reports', 'rng_state',
-           'set_rng_state', 'checksum', 'save_atomic', 'load_checkpoint', 'recover_swap', 'save_model_atomic',
-           'make_policy', 'make_reference', 'lr_factor', 'grad_accum_for', 'flat_numbers', 'trackers', 'Run',
-           'config_changes', 'check_resume', 'clip_gradients', 'postfix', 'train', 'config_cli']
+__all__ = ['CHOICES', 'METHODS', 'REWARD_OPTIONS', 'RESUME_SAFE', 'MIN_LOSS_SCALE', 'Method', 'fields_of', 'register',
+           'as_method', 'TrainConfig', 'flat_config', 'make_config', 'load_config', 'dico_config', 'scst_config', 'XE',
+           'DiCO', 'SCST', 'setup_distributed', 'Objective', 'StepContext', 'trunk_features', 'xe_step', 'eval_mode',
+           'policy_context', 'candidates', 'policy_logprobs', 'reference_logprobs', 'dico_step', 'scst_step',
+           'validate', 'validation_reports', 'rng_state', 'set_rng_state', 'checksum', 'save_atomic', 'load_checkpoint',
+           'recover_swap', 'save_model_atomic', 'make_policy', 'make_reference', 'lr_factor', 'grad_accum_for',
+           'flat_numbers', 'trackers', 'Run', 'config_changes', 'check_resume', 'clip_gradients', 'postfix', 'train',
+           'config_cli', 'nscst_step', 'NewSCST']
 
 # %% ../nbs/07_train.ipynb #1a4784ec
-CHOICES = dict(mode=('xe', 'dico', 'scst'), optimizer=('adamw', 'adam'), schedule=('warmup', 'constant'),
-               amp=('fp16', 'bf16', 'none'), scst_reward=('clip', 'cider'), policy_mode=('train', 'eval'),
-               select=('CIDEr-fast', 'RefPAC-S', 'PAC-S', 'precision', 'recall'), reward_cut=('bos', 'eot'))  # allowed values of the string options
+CHOICES = dict(optimizer=('adamw', 'adam'), schedule=('warmup', 'constant'), amp=('fp16', 'bf16', 'none'),
+               select=('CIDEr-fast', 'RefPAC-S', 'PAC-S', 'precision', 'recall'), policy_mode=('train', 'eval'),
+               scst_reward=('clip', 'cider'))   # allowed values of the string options (shared, and the methods')
+
+@dataclass
+class Method:
+    """A training method: its own settings are the fields of a subclass, `step` is what one micro-batch does. Class
+    attributes say what it needs; `register` makes it a `TrainConfig.method`."""
+    name: ClassVar[str] = ''
+    layout: ClassVar[str] = 'dict'   # the training split's layout: 'xe' (a caption per sample) or 'dict' (all references)
+    reference: ClassVar[bool] = False  # needs a frozen copy of the starting model (`ctx.reference`)
+    needs_reward: ClassVar[bool] = False  # needs the reward (`ctx.reward`), built by `build_reward`
+    pixels: ClassVar[bool] = True    # reads the images even when the trunk's features are cached (the reward scores them)
+
+    def step(self, policy, batch:dict, ctx)->tuple: raise NotImplementedError   # -> (loss, logs)
+    def build_reward(self, cfg, clip=None): return make_reward(cfg.reward, clip) if self.needs_reward else None
+    def check(self):
+        "Raise if a setting is not allowed."
+        for name in fields_of(self):
+            if name in CHOICES and getattr(self, name) not in CHOICES[name]:
+                raise ValueError(f"{type(self).__name__}.{name}={getattr(self, name)!r} is not allowed: choose one of {', '.join(CHOICES[name])}")
+
+METHODS = {}   # name -> Method subclass
+
+def fields_of(obj)->list: return [f.name for f in dataclasses.fields(obj)]
+
+def register(cls:type)->type:
+    "Add a `Method` subclass to `METHODS` (its fields become options named as they are: they must not shadow a shared one)."
+    clash = set(fields_of(cls)) & (set(fields_of(TrainConfig)) | set(REWARD_OPTIONS))
+    if clash: raise ValueError(f"{cls.__name__} settings {sorted(clash)} clash with shared options: rename them")
+    METHODS[cls.name] = cls
+    return cls
+
+def as_method(m)->Method:
+    "A `Method` from itself, a name, or a dict with its `name` (as `config.json` stores it)."
+    if m is None: m = 'xe'
+    if isinstance(m, Method): return m
+    d = dict(m) if isinstance(m, dict) else dict(name=m)
+    name = d.pop('name', None)
+    if name not in METHODS: raise ValueError(f"method {name!r} is not registered: choose one of {', '.join(METHODS)}")
+    unknown = set(d) - set(fields_of(METHODS[name]))
+    if unknown: raise ValueError(f"method {name!r} has no setting {', '.join(sorted(unknown))}: its settings are {', '.join(fields_of(METHODS[name])) or 'none'}")
+    return METHODS[name](**d)
+
+REWARD_OPTIONS = dict(reward='path', reward_kind='kind', reward_prefix='prefix', reward_cut='cut', reward_arch='arch')  # option -> `RewardSpec` field
 
 @dataclass
 class TrainConfig:
-    "Everything a run needs; checked when built, printed at the start and saved as `config.json` in `out_dir`."
-    mode: str = 'xe'                # 'xe', 'dico' or 'scst'
+    "Everything a run needs: the shared settings, the method's (`method`) and the reward's (`reward`); checked when built, saved as `config.json`."
+    method: Method = None           # the method and its settings: `XE()`, `DiCO(beta=1.)`, ..., its name, or a dict with its `name` (None: XE)
+    reward: RewardSpec = None       # the reward CLIP: DiCO's and SCST's training reward, and validation's PAC-S (None: none)
     data: str = 'coco_train_xe'     # registry name of the training split ('xe' layout for XE, 'dict' otherwise)
     val_data: str = 'coco_val'      # registry name of the validation split
     out_dir: str = 'runs/xe'        # checkpoints, logs and config
@@ -56,18 +102,9 @@ class TrainConfig:
     warmup: float = 0.05            # warm-up, as a fraction of `steps`
     clip_grad: float = 0.0          # gradient-norm clipping (0: off, as the reference's DeepSpeed config; the norm is logged either way)
     amp: str = 'fp16'               # 'fp16' (with loss scaling: the reference's), 'bf16' or 'none' (fp32); GPU only, a CPU runs fp32
-    label_smoothing: float = 0.0    # XE label smoothing
     k: int = 5                      # beams (DiCO / SCST candidates; validation decoding)
     max_len: int = 30               # longest caption, BOS included
     length_penalty: float = 1.0     # beam-search alpha, candidates and validation (1: the reference's; 0: rank by log-prob)
-    beta: float = 0.2               # DiCO: scale of the log-ratio
-    tau: float = 300.0              # DiCO: temperature of the loser weights
-    reward: str = ''                # reward CLIP checkpoint (PAC-S format); DiCO and SCST-CLIP
-    reward_w: float = 2.0           # 2.0: PAC-S; 2.5: CLIP-S
-    reward_prefix: str = ''         # text before each candidate in the training reward ('': the reference's)
-    reward_cut: str = 'bos'         # a candidate cut at max_len (no EOS) in the training reward: 'bos' (no EOT, CLIP pools at the start token: one content-free reward per image, the reference's) or 'eot' (EOT appended: its words are scored)
-    scst_reward: str = 'clip'       # SCST reward: 'clip' (the reward CLIP) or 'cider' (CIDEr-D, df from `data`)
-    policy_mode: str = 'train'      # DiCO / SCST: 'train' (dropout on while the policy decodes and scores its candidates, reference model in eval: the reference's) or 'eval' (no dropout)
     eval_every: int = 200           # steps between validations (0: only at the end)
     eval_images: int = 0            # validation images (0: the whole split)
     select: str = 'CIDEr-fast'      # validation metric that picks the best checkpoint ('RefPAC-S' for DiCO)
@@ -86,8 +123,10 @@ class TrainConfig:
     override: str = ''              # resuming: settings that may differ from the checkpoint's, comma-separated ('lr,steps')
 
     def __post_init__(self):
+        self.method = as_method(self.method); self.method.check()
+        if not isinstance(self.reward, RewardSpec): self.reward = RewardSpec(**(self.reward or {}))
         for name, allowed in CHOICES.items():
-            if getattr(self, name) not in allowed:
+            if hasattr(self, name) and getattr(self, name) not in allowed:
                 raise ValueError(f"TrainConfig.{name}={getattr(self, name)!r} is not allowed: choose one of {', '.join(allowed)}")
         for name in ('steps', 'batch_size', 'grad_accum', 'k', 'max_len'):
             if not isinstance(getattr(self, name), int) or getattr(self, name) < 1:
@@ -95,7 +134,7 @@ class TrainConfig:
         for name in ('global_batch', 'patience'):
             if not isinstance(getattr(self, name), int) or getattr(self, name) < 0:
                 raise ValueError(f"TrainConfig.{name} must be a whole number >= 0, got {getattr(self, name)!r}")
-        unknown = [s for s in self.overrides if s not in self.__dataclass_fields__]
+        unknown = [s for s in self.overrides if s not in flat_config(self)]
         if unknown: raise ValueError(f"TrainConfig.override names unknown settings: {', '.join(unknown)}")
 
     @property
@@ -103,14 +142,89 @@ class TrainConfig:
         "The settings listed in `override`."
         return [s.strip() for s in self.override.split(',') if s.strip()]
 
+    def to_dict(self)->dict:
+        "As `config.json` stores it: the method as a dict with its `name`, the reward as a dict."
+        d = asdict(self); d['method'] = dict(name=self.method.name, **d['method']); return d
+
+# %% ../nbs/07_train.ipynb #32dda773
+def flat_config(cfg:TrainConfig)->dict:
+    "Every setting under its option name: the shared ones, `method` (its name) and the method's, `reward` (path) and `reward_*`."
+    d = {k: v for k, v in cfg.to_dict().items() if k not in ('method', 'reward')}
+    d['method'] = cfg.method.name
+    d.update({f: getattr(cfg.method, f) for f in fields_of(cfg.method)})
+    d.update({o: getattr(cfg.reward, f) for o, f in REWARD_OPTIONS.items()})
+    return d
+
+def make_config(base:TrainConfig=None, # the settings to start from (None: `TrainConfig()`)
+                **options):            # settings by option name (`flat_config`'s), or `method` / `reward` as objects or dicts
+    "A `TrainConfig`: `base` with `options` changed; a method's settings follow it, an unknown option is an error that lists them."
+    d = flat_config(base or TrainConfig())
+    if isinstance(options.get('method'), (Method, dict)):   # a whole method, as an object or as `config.json` stores it
+        m = as_method(options.pop('method')); options = {'method': m.name, **{f: getattr(m, f) for f in fields_of(m)}, **options}
+    if isinstance(options.get('reward'), (RewardSpec, dict)):
+        r = options.pop('reward'); r = r if isinstance(r, RewardSpec) else RewardSpec(**r)
+        options = {**{o: getattr(r, f) for o, f in REWARD_OPTIONS.items()}, **options}
+    name = options.get('method', d['method'])
+    if name not in METHODS: raise ValueError(f"method {name!r} is not registered: choose one of {', '.join(METHODS)}")
+    mine = fields_of(METHODS[name])
+    allowed = [f for f in fields_of(TrainConfig) if f not in ('method', 'reward')] + ['method'] + mine + list(REWARD_OPTIONS)
+    unknown = [o for o in options if o not in allowed]
+    if unknown: raise ValueError(f"unknown settings {', '.join(unknown)} for method {name!r}: the settings are {', '.join(allowed)}")
+    d.update(options)
+    shared = {k: v for k, v in d.items() if k in fields_of(TrainConfig) and k not in ('method', 'reward')}
+    return TrainConfig(method=dict(name=name, **{f: d[f] for f in mine if f in d}),
+                       reward={f: d[o] for o, f in REWARD_OPTIONS.items()}, **shared)
+
+def load_config(d:dict)->TrainConfig:
+    "A `TrainConfig` from `config.json` (or a checkpoint's copy), including the flat ones of dico_nb before methods had their own settings."
+    d = {k: v for k, v in d.items() if k != 'effective'}
+    if 'mode' not in d: return TrainConfig(**d)
+    d = dict(d); name = d.pop('mode'); w = d.pop('reward_w', 2.0)   # the old flat layout
+    kind = {2.0: 'pacs', 2.5: 'clips'}.get(w)
+    if kind is None: raise ValueError(f"reward_w={w}: only PAC-S's 2.0 and CLIP-S's 2.5 are known")
+    mine = fields_of(METHODS[name])
+    d = {k: v for k, v in d.items() if k in mine or k not in ('label_smoothing', 'beta', 'tau', 'scst_reward', 'policy_mode')}
+    return make_config(method=name, reward_kind=kind, **d)
+
 def dico_config(**kw)->TrainConfig:
-    "The reference's DiCO fine-tuning recipe (lr 1e-6 constant, Adam, 8 images per rank, 16 per step, up to 250,000 steps validated every 1770, best by RefPAC-S), overridable."
-    return TrainConfig(**{**dict(mode='dico', data='coco_train', lr=1e-6, optimizer='adam', schedule='constant', batch_size=8,
+    "The reference's DiCO fine-tuning recipe (lr 1e-6 constant, Adam, 8 images per rank, 16 per step, up to 250,000 steps validated every 1770, best by RefPAC-S), overridable by option name."
+    return make_config(**{**dict(method='dico', data='coco_train', lr=1e-6, optimizer='adam', schedule='constant', batch_size=8,
                                  grad_accum=1, global_batch=16, steps=250_000, eval_every=1770, select='RefPAC-S', out_dir='runs/dico'), **kw})
 
 def scst_config(**kw)->TrainConfig:
     "SCST baseline: DiCO's candidates, schedule and validation, the SCST loss (lr 5e-6 as usual for SCST)."
-    return dico_config(**{**dict(mode='scst', lr=5e-6, out_dir='runs/scst'), **kw})
+    return dico_config(**{**dict(method='scst', lr=5e-6, out_dir='runs/scst'), **kw})
+
+# %% ../nbs/07_train.ipynb #f4bef69f
+@register
+@dataclass
+class XE(Method):
+    "Cross-entropy pre-training: teacher forcing on one caption per sample."
+    name, layout, pixels = 'xe', 'xe', False   # XE on cached trunk features reads no pixels
+    label_smoothing: float = 0.0    # XE label smoothing
+    def step(self, policy, batch, ctx): return xe_step(policy, batch, ctx)
+
+@register
+@dataclass
+class DiCO(Method):
+    "DiCO fine-tuning: the policy's beams ranked by the reward, the winner against its weighted losers, relative to a frozen reference."
+    name, reference, needs_reward = 'dico', True, True
+    beta: float = 0.2               # scale of the log-ratio
+    tau: float = 300.0              # temperature of the loser weights
+    policy_mode: str = 'train'      # 'train' (dropout on while the policy decodes and scores its candidates, reference model in eval: the reference's) or 'eval' (no dropout)
+    def step(self, policy, batch, ctx): return dico_step(policy, batch, ctx)
+
+@register
+@dataclass
+class SCST(Method):
+    "Self-critical sequence training on DiCO's candidates (the policy's beams), each rewarded against the mean of the others."
+    name, needs_reward = 'scst', True
+    scst_reward: str = 'clip'       # 'clip' (the run's reward CLIP) or 'cider' (CIDEr-D, document frequencies from the training split)
+    policy_mode: str = 'train'      # as DiCO's
+    def step(self, policy, batch, ctx): return scst_step(policy, batch, ctx)
+    def build_reward(self, cfg, clip=None):
+        if self.scst_reward == 'clip': return make_reward(cfg.reward, clip)
+        return CiderReward({k: [simple_tokenize(c) for c in v] for k, v in split_references(cfg.data, cfg.registry or None).items()})
 
 # %% ../nbs/07_train.ipynb #7634de6a
 def setup_distributed():
@@ -130,14 +244,27 @@ class Objective(nn.Module):
     def forward(self, step, batch, ctx): return step(self.policy, batch, ctx)
 
 # %% ../nbs/07_train.ipynb #20720745
-def trunk_features(policy:Captioner, batch:dict, ctx)->torch.Tensor:
+@dataclass
+class StepContext:
+    "What a step may use besides the policy and the batch."
+    cfg: TrainConfig                # the run's settings; `cfg.method` is the method's own
+    device: torch.device = torch.device('cpu')
+    reference: Captioner = None     # the frozen starting model (methods with `reference`)
+    reward: object = None           # `(batch, tokens [B*k, L]) -> rewards [B*k]` (methods with `needs_reward`)
+    features: object = None         # `keys -> [B, S, W]` cached trunk features (None: the trunk runs)
+    step: int = 0                   # optimiser steps done so far
+
+    @property
+    def method(self)->Method: return self.cfg.method
+
+def trunk_features(policy:Captioner, batch:dict, ctx:StepContext)->torch.Tensor:
     "The frozen trunk's token features `[B, S, W]`: from the feature cache when there is one, else computed."
     if ctx.features is not None: return ctx.features(batch['keys']).to(ctx.device, torch.float32)
     return policy.trunk(batch['images'])
 
-def xe_step(policy:Captioner, batch:dict, ctx)->tuple:
+def xe_step(policy:Captioner, batch:dict, ctx:StepContext)->tuple:
     "Teacher-forced cross-entropy of the batch's captions."
-    loss = policy.loss(batch['tokens'], feats=trunk_features(policy, batch, ctx), label_smoothing=ctx.cfg.label_smoothing)
+    loss = policy.loss(batch['tokens'], feats=trunk_features(policy, batch, ctx), label_smoothing=ctx.method.label_smoothing)
     return loss, dict(loss=loss.detach())
 
 # %% ../nbs/07_train.ipynb #f2673e34
@@ -153,7 +280,7 @@ def eval_mode(*models):
 
 def policy_context(policy:Captioner, ctx):
     "The policy's mode while it makes and scores candidates: as it is in training (dropout on), or eval (`cfg.policy_mode`)."
-    return contextlib.nullcontext() if ctx.cfg.policy_mode == 'train' else eval_mode(policy)
+    return contextlib.nullcontext() if ctx.method.policy_mode == 'train' else eval_mode(policy)
 
 def candidates(policy:Captioner, batch:dict, ctx,
                mark=None): # called as `mark('trunk')`, `mark('beam search')` after each phase (timing); None: nothing
@@ -191,7 +318,8 @@ def dico_step(policy:Captioner, batch:dict, ctx,
     if mark: mark('policy forward')
     s_ref = reference_logprobs(ctx.reference, tokens, feats).view(B, k)        # [B, k]
     if mark: mark('reference forward')
-    return dico_loss(s_policy, s_ref, rewards, ctx.cfg.beta, ctx.cfg.tau)
+    loss, logs = dico_loss(s_policy, s_ref, rewards, ctx.method.beta, ctx.method.tau)
+    return loss, dict(logs, cut_off=(tokens != EOS_ID).all(-1).float().mean())   # share of candidates cut at max_len
 
 def scst_step(policy:Captioner, batch:dict, ctx,
               mark=None): # as in `dico_step`
@@ -204,14 +332,13 @@ def scst_step(policy:Captioner, batch:dict, ctx,
     if mark: mark('policy forward')
     return scst_loss(s_policy, rewards)
 
-STEPS = dict(xe=xe_step, dico=dico_step, scst=scst_step)
-
 # %% ../nbs/07_train.ipynb #db29b477
-def validate(policy:Captioner, ctx)->dict:
-    "Fast validation metrics of the policy on `ctx.val_spec`, plus three example captions."
-    cfg = ctx.cfg
-    ev = evaluate(policy, ctx.val_spec, cfg.k, cfg.max_len, limit=cfg.eval_images or None, java=False, pacs=ctx.scorer,
-                  train=None, transform=ctx.transform, progress=False, length_penalty=cfg.length_penalty)
+def validate(policy:Captioner, run)->dict: # `run`: a `Run` (its `cfg`, `val_spec`, `scorer`, `transform`)
+    "Fast validation metrics of the policy on `run.val_spec`, plus three example captions."
+    cfg = run.cfg
+    ev = evaluate(policy, run.val_spec, cfg.k, cfg.max_len, limit=cfg.eval_images or None, java=False, pacs=run.scorer,
+                  train=None, transform=run.transform, progress=False, length_penalty=cfg.length_penalty,
+                  diversity=False, retrieval=False)   # the fast metrics only: no beams kept, no retrieval
     return dict(ev['metrics'], n=ev['n_images'], examples=ev['preds'][:3])
 
 def validation_reports(spec:dict,   # `dataset_spec` of the validation split
@@ -341,7 +468,7 @@ def trackers(cfg:TrainConfig, out:Path)->list:
     if cfg.wandb:
         try: import wandb
         except ImportError: raise ImportError("wandb='...' needs the wandb package: pip install wandb") from None
-        wandb.init(project=cfg.wandb, config=asdict(cfg), dir=str(out), name=Path(out).name, resume='allow')
+        wandb.init(project=cfg.wandb, config=flat_config(cfg), dir=str(out), name=Path(out).name, resume='allow')
         fns.append(lambda step, d: wandb.log(d, step=step))
     return fns
 
@@ -354,25 +481,21 @@ class Run:
         self.out = Path(cfg.out_dir)
         reg = cfg.registry or None
         self.val_spec, self.data_spec = dataset_spec(cfg.val_data, reg), dataset_spec(cfg.data, reg)
-        need = 'xe' if cfg.mode == 'xe' else 'dict'
+        method, need = cfg.method, cfg.method.layout
         if self.data_spec['layout'] != need:
-            raise ValueError(f"data={cfg.data!r} is a {self.data_spec['layout']!r}-layout split, but {cfg.mode} training needs a {need!r} one: "
+            raise ValueError(f"data={cfg.data!r} is a {self.data_spec['layout']!r}-layout split, but {method.name} training needs a {need!r} one: "
                              + ("one caption per sample, such as coco_train_xe" if need == 'xe' else "all references of an image per sample, such as coco_train"))
-        reports = validation_reports(self.val_spec, bool(cfg.reward))
+        reports = validation_reports(self.val_spec, bool(cfg.reward.path))
         if cfg.select not in reports:
             raise ValueError(f"select={cfg.select!r}, but validation on {cfg.val_data} reports only {', '.join(sorted(reports))}"
                              + (" (PAC-S and RefPAC-S need a `reward` checkpoint)" if 'PAC' in cfg.select else ''))
         self.policy = make_policy(cfg).to(self.device)
         self.transform = model_transform(self.policy)
-        self.reference = make_reference(self.policy) if cfg.mode == 'dico' else None
-        clip = load_clip(cfg.reward).to(self.device) if cfg.reward else None
-        self.scorer = Scorer(clip, w=cfg.reward_w, prefix=cfg.val_prefix) if clip is not None else None   # validation's PAC-S / RefPAC-S
-        if cfg.mode == 'scst' and cfg.scst_reward == 'cider':
-            self.reward = CiderReward({k: [simple_tokenize(c) for c in v] for k, v in split_references(cfg.data, reg).items()})
-        elif cfg.mode != 'xe':
-            if clip is None: raise ValueError(f"mode {cfg.mode!r} needs a reward checkpoint (`reward`)")
-            self.reward = ClipReward(Scorer(clip, w=cfg.reward_w, prefix=cfg.reward_prefix), cut=cfg.reward_cut)
-        self.features = FeatureCache(cfg.features) if cfg.features else None
+        reference = make_reference(self.policy) if method.reference else None
+        if method.needs_reward and not cfg.reward.path: raise ValueError(f"method {method.name!r} needs a reward checkpoint (`reward`)")
+        clip = load_clip(cfg.reward.path, cfg.reward.arch or None).to(self.device) if cfg.reward.path else None
+        self.scorer = make_scorer(dataclasses.replace(cfg.reward, prefix=cfg.val_prefix), clip) if clip is not None else None  # validation's PAC-S / RefPAC-S
+        self.ctx = StepContext(cfg, self.device, reference, method.build_reward(cfg, clip), FeatureCache(cfg.features) if cfg.features else None)
         self.trackers = trackers(cfg, self.out) if self.rank == 0 else []
         self.model = Objective(self.policy)
         if self.world > 1: self.model = nn.parallel.DistributedDataParallel(self.model)
@@ -402,32 +525,135 @@ class Run:
 
     def loader(self):
         "The training stream, positioned after the batches already consumed (read through `stream`); XE on cached trunk features reads no pixels."
-        pixels = self.features is None or self.cfg.mode != 'xe'   # DiCO and SCST score the images with the reward
+        pixels = self.ctx.features is None or self.cfg.method.pixels   # a reward scores the images
         return self.stream(CaptionLoader(self.cfg.data, self.cfg.batch_size, self.transform, train=True, workers=self.cfg.workers,
                                   shuffle=self.cfg.shuffle, seed=self.cfg.seed, start_batch=self.batches,
                                   handler='skip', registry=self.cfg.registry or None, images=pixels))
 
-# %% ../nbs/07_train.ipynb #4c1116ee
-from fastcore.basics import patch
+    def stream(self, loader:CaptionLoader, # an endless training stream (`train=True`, `handler='skip'`)
+               patience:int=1000):             # defective samples in a row, without a good one, before giving up
+        "The non-empty batches of `loader`, every batch counted in `batches` and every defect in `tally`; stops when nothing is readable."
+        names = sorted(Path(u).name for u in loader.spec['urls'])
+        unreadable, streak, good = set(), 0, False
+        for b in loader.dl:
+            self.batches += 1
+            issues = b.pop('issues'); self.tally.update(issues)
+            unreadable |= {where.split('/')[0] for where, reason, _ in issues if reason == 'shard unreadable'}
+            if b['keys']: good, streak = True, 0; yield b; continue
+            streak += sum(fatal for *_, fatal in issues)
+            if not good and unreadable >= set(names):
+                raise DataError(f"training data {loader.spec['name']}", f"none of its {len(names)} shards can be read",
+                                f"{', '.join(names)} in {Path(loader.spec['urls'][0]).parent}")
+            if streak >= patience:
+                raise DataError(f"training data {loader.spec['name']}", f"no usable sample in the last {streak} read",
+                                self.tally.report().replace('\n', '; '))
 
-@patch
-def stream(self:Run, loader:CaptionLoader, # an endless training stream (`train=True`, `handler='skip'`)
-           patience:int=1000):             # defective samples in a row, without a good one, before giving up
-    "The non-empty batches of `loader`, every batch counted in `batches` and every defect in `tally`; stops when nothing is readable."
-    names = sorted(Path(u).name for u in loader.spec['urls'])
-    unreadable, streak, good = set(), 0, False
-    for b in loader.dl:
-        self.batches += 1
-        issues = b.pop('issues'); self.tally.update(issues)
-        unreadable |= {where.split('/')[0] for where, reason, _ in issues if reason == 'shard unreadable'}
-        if b['keys']: good, streak = True, 0; yield b; continue
-        streak += sum(fatal for *_, fatal in issues)
-        if not good and unreadable >= set(names):
-            raise DataError(f"training data {loader.spec['name']}", f"none of its {len(names)} shards can be read",
-                            f"{', '.join(names)} in {Path(loader.spec['urls'][0]).parent}")
-        if streak >= patience:
-            raise DataError(f"training data {loader.spec['name']}", f"no usable sample in the last {streak} read",
-                            self.tally.report().replace('\n', '; '))
+    def save(self):
+        "Write `last.pt` (resumable state) atomically, unless the policy's weights are not all finite."
+        if not self.main: return
+        path, sd = self.out/'last.pt', self.policy.state_dict()
+        bad = [k for k, v in sd.items() if v.is_floating_point() and not bool(torch.isfinite(v).all())]
+        if bad: raise RuntimeError(f"not writing {path}: {len(bad)} of {len(sd)} policy tensors are not finite (e.g. {', '.join(bad[:3])}); "
+                                   f"it keeps step {self.saved_step}")
+        save_atomic(dict(step=self.step, batches=self.batches, best=self.best, bad=self.bad, log_lines=self.log_lines, since_best=self.since_best,
+                         policy=sd, opt=self.opt.state_dict(), sched=self.sched.state_dict(), scaler=self.scaler.state_dict(),
+                         rng=rng_state(), config=json.dumps(self.cfg.to_dict()),
+                         data=dict(skipped=dict(self.tally.skipped), noted=dict(self.tally.noted), where=self.tally.where)), path)
+        self.saved_step = self.step
+
+    def resume(self, ck:dict=None)->bool: # `ck`: `last.pt`, if already loaded
+        "Continue from `last.pt` if there is one, after `check_resume`; overridden settings apply from here on."
+        path, log = self.out/'last.pt', self.out/'log.jsonl'
+        if ck is None and not path.exists():  # a fresh run, or one that died before its first checkpoint: its log starts afresh
+            if self.main and log.exists(): log.unlink()
+            return False
+        ck = ck if ck is not None else load_checkpoint(path)
+        changed = check_resume(self.cfg, ck, path)
+        load_state_strict(self.policy, ck['policy'], str(path))
+        fresh = [{k: v for k, v in g.items() if k != 'params'} for g in self.opt.param_groups]  # the new settings
+        self.opt.load_state_dict(ck['opt'])
+        self.sched.load_state_dict(ck['sched']); self.scaler.load_state_dict(ck['scaler']); set_rng_state(ck['rng'])
+        if changed:  # optimiser and schedule settings from the new config; their state (moments, step) from the checkpoint
+            for g, h in zip(self.opt.param_groups, fresh): g.update(h)
+            self.sched.base_lrs = [g['initial_lr'] for g in self.opt.param_groups]
+            for g in self.opt.param_groups: g['lr'] = g['initial_lr'] * lr_factor(self.cfg)(self.sched.last_epoch)
+            self.sched._last_lr = [g['lr'] for g in self.opt.param_groups]
+        self.step, self.batches, self.best, self.bad, self.log_lines = ck['step'], ck['batches'], ck['best'], ck['bad'], ck['log_lines']
+        self.since_best = ck.get('since_best', 0)
+        d = ck.get('data', {})
+        self.tally.skipped.update(d.get('skipped', {})); self.tally.noted.update(d.get('noted', {})); self.tally.where.update(d.get('where', {}))
+        self.saved_step = self.step
+        if self.main and log.exists():
+            lines = log.read_text().splitlines(True)[:self.log_lines]
+            log.write_text(''.join(lines))
+        if changed and self.main:
+            print(f"resuming {path} at step {self.step} with: " + ', '.join(f"{k} {a!r} -> {b!r}" for k, (a, b) in changed.items()))
+            self.log(step=self.step, resumed_with={k: [a, b] for k, (a, b) in changed.items()})
+        return True
+
+    def log(self, **row):
+        "Append one JSON line to `log.jsonl` (rank 0)."
+        if not self.main: return
+        with open(self.out/'log.jsonl', 'a') as f: f.write(json.dumps(row) + '\n')
+        self.log_lines += 1
+        for track in self.trackers: track(row['step'], flat_numbers(row))
+
+    def train_step(self, it)->dict:
+        "One optimiser step over `grad_accum` micro-batches; returns the averaged logs, or why it was `skipped`."
+        cfg, logs, finite, n = self.cfg, {}, True, self.grad_accum
+        self.ctx.step = self.step
+        self.policy.train()
+        for i in range(n):
+            batch = next(it)
+            batch = {k: v.to(self.device) if torch.is_tensor(v) else v for k, v in batch.items()}
+            sync = self.model.no_sync() if self.world > 1 and i < n - 1 else contextlib.nullcontext()
+            with sync:
+                with self.amp(): loss, out = self.model(cfg.method.step, batch, self.ctx)
+                finite = finite and bool(torch.isfinite(loss))
+                self.scaler.scale(loss / n).backward()
+            for k, v in out.items(): logs[k] = logs.get(k, 0) + _scalar(v) / n
+        why = None if finite else 'loss'
+        if finite:
+            self.scaler.unscale_(self.opt)
+            norm = clip_gradients(self.policy.parameters(), cfg.clip_grad)
+            if bool(torch.isfinite(norm)): logs['grad_norm'] = _scalar(norm)
+            else: why = 'gradient'
+        if why:
+            self.opt.zero_grad(set_to_none=True)
+            scale = self.scaler.get_scale() if self.scaler.is_enabled() else 0.
+            if why == 'gradient': self.scaler.update()   # with fp16 loss scaling: half the scale next time
+            if why == 'gradient' and scale > MIN_LOSS_SCALE:   # an fp16 overflow while the scale is still being found: skipped, not bad
+                return dict(skipped='fp16 overflow', loss_scale=self.scaler.get_scale())
+            self.bad += 1
+            if self.bad >= cfg.max_bad_steps:
+                last = self.out/'last.pt'
+                advice = (f"{last} (step {self.saved_step}) holds the last weights, all finite: resume from it" if self.saved_step is not None
+                          else "no checkpoint was written yet: start again")
+                raise RuntimeError(f"{self.bad} steps in a row with a non-finite loss or gradient (the last at step {self.step + 1}: "
+                                   f"non-finite {why}): stopping. None of them was applied; {advice} with a lower learning rate "
+                                   f"(--lr with --override lr) or after checking the data")
+            return dict(skipped=f'non-finite {why}')
+        self.bad = 0
+        self.scaler.step(self.opt); self.scaler.update(); self.opt.zero_grad(set_to_none=True); self.sched.step()
+        if self.scaler.is_enabled(): logs['loss_scale'] = self.scaler.get_scale()   # for the next step
+        return logs
+
+    def validation(self):
+        "Validate (rank 0), log, and keep the best model by `cfg.select`."
+        if not self.main: return None
+        m = validate(self.policy, self)
+        self.log(step=self.step, eval={k: v for k, v in m.items()})
+        v = m.get(self.cfg.select)
+        if v is not None and (self.best is None or v > self.best):
+            self.best, self.since_best = v, 0; save_model_atomic(self.policy, self.out/'best')
+        else: self.since_best += 1
+        return m
+
+    def stop_early(self)->bool:
+        "Whether `patience` validations in a row brought no new best (rank 0's count decides for every rank)."
+        flag = torch.tensor([float(self.cfg.patience > 0 and self.since_best >= self.cfg.patience)], device=self.device)
+        if self.world > 1: dist.broadcast(flag, 0)
+        return bool(flag.item())
 
 # %% ../nbs/07_train.ipynb #8176a787
 RESUME_SAFE = ('out_dir', 'log_every', 'ckpt_every', 'eval_every', 'max_bad_steps', 'patience', 'tensorboard', 'wandb', 'override')  # may change on resume
@@ -435,7 +661,8 @@ RESUME_SAFE = ('out_dir', 'log_every', 'ckpt_every', 'eval_every', 'max_bad_step
 def config_changes(saved:dict,         # the configuration a checkpoint was written with
                    cfg:TrainConfig)->dict:
     "`{setting: (saved, now)}` of the settings that differ from `saved` and alter the run (all but `RESUME_SAFE`)."
-    now = json.loads(json.dumps(asdict(cfg)))   # as the checkpoint stored it (tuples become lists)
+    saved, now = flat_config(load_config(saved)), json.loads(json.dumps(flat_config(cfg)))   # by option name, as JSON stores them (tuples become lists)
+    saved = json.loads(json.dumps(saved))
     return {k: (saved[k], v) for k, v in now.items() if k not in RESUME_SAFE and k in saved and saved[k] != v}
 
 def check_resume(cfg:TrainConfig, ck:dict, path:Path)->dict:
@@ -450,60 +677,6 @@ def check_resume(cfg:TrainConfig, ck:dict, path:Path)->dict:
                          "or start afresh in another out_dir")
     return changed
 
-# %% ../nbs/07_train.ipynb #cce10cef
-@patch
-def save(self:Run):
-    "Write `last.pt` (resumable state) atomically, unless the policy's weights are not all finite."
-    if not self.main: return
-    path, sd = self.out/'last.pt', self.policy.state_dict()
-    bad = [k for k, v in sd.items() if v.is_floating_point() and not bool(torch.isfinite(v).all())]
-    if bad: raise RuntimeError(f"not writing {path}: {len(bad)} of {len(sd)} policy tensors are not finite (e.g. {', '.join(bad[:3])}); "
-                               f"it keeps step {self.saved_step}")
-    save_atomic(dict(step=self.step, batches=self.batches, best=self.best, bad=self.bad, log_lines=self.log_lines, since_best=self.since_best,
-                     policy=sd, opt=self.opt.state_dict(), sched=self.sched.state_dict(), scaler=self.scaler.state_dict(),
-                     rng=rng_state(), config=json.dumps(asdict(self.cfg)),
-                     data=dict(skipped=dict(self.tally.skipped), noted=dict(self.tally.noted), where=self.tally.where)), path)
-    self.saved_step = self.step
-
-@patch
-def resume(self:Run, ck:dict=None)->bool: # `ck`: `last.pt`, if already loaded
-    "Continue from `last.pt` if there is one, after `check_resume`; overridden settings apply from here on."
-    path, log = self.out/'last.pt', self.out/'log.jsonl'
-    if ck is None and not path.exists():  # a fresh run, or one that died before its first checkpoint: its log starts afresh
-        if self.main and log.exists(): log.unlink()
-        return False
-    ck = ck if ck is not None else load_checkpoint(path)
-    changed = check_resume(self.cfg, ck, path)
-    load_state_strict(self.policy, ck['policy'], str(path))
-    fresh = [{k: v for k, v in g.items() if k != 'params'} for g in self.opt.param_groups]  # the new settings
-    self.opt.load_state_dict(ck['opt'])
-    self.sched.load_state_dict(ck['sched']); self.scaler.load_state_dict(ck['scaler']); set_rng_state(ck['rng'])
-    if changed:  # optimiser and schedule settings from the new config; their state (moments, step) from the checkpoint
-        for g, h in zip(self.opt.param_groups, fresh): g.update(h)
-        self.sched.base_lrs = [g['initial_lr'] for g in self.opt.param_groups]
-        for g in self.opt.param_groups: g['lr'] = g['initial_lr'] * lr_factor(self.cfg)(self.sched.last_epoch)
-        self.sched._last_lr = [g['lr'] for g in self.opt.param_groups]
-    self.step, self.batches, self.best, self.bad, self.log_lines = ck['step'], ck['batches'], ck['best'], ck['bad'], ck['log_lines']
-    self.since_best = ck.get('since_best', 0)
-    d = ck.get('data', {})
-    self.tally.skipped.update(d.get('skipped', {})); self.tally.noted.update(d.get('noted', {})); self.tally.where.update(d.get('where', {}))
-    self.saved_step = self.step
-    if self.main and log.exists():
-        lines = log.read_text().splitlines(True)[:self.log_lines]
-        log.write_text(''.join(lines))
-    if changed and self.main:
-        print(f"resuming {path} at step {self.step} with: " + ', '.join(f"{k} {a!r} -> {b!r}" for k, (a, b) in changed.items()))
-        self.log(step=self.step, resumed_with={k: [a, b] for k, (a, b) in changed.items()})
-    return True
-
-@patch
-def log(self:Run, **row):
-    "Append one JSON line to `log.jsonl` (rank 0)."
-    if not self.main: return
-    with open(self.out/'log.jsonl', 'a') as f: f.write(json.dumps(row) + '\n')
-    self.log_lines += 1
-    for track in self.trackers: track(row['step'], flat_numbers(row))
-
 # %% ../nbs/07_train.ipynb #ed8baad4
 def _scalar(v): return round(v.item() if torch.is_tensor(v) else float(v), 6)
 
@@ -513,70 +686,12 @@ def clip_gradients(params, max_norm:float)->torch.Tensor: # parameters; `max_nor
 
 MIN_LOSS_SCALE = 1.   # DeepSpeed's min_loss_scale: an fp16 overflow at this scale is a bad step, not a scale still to find
 
-@patch
-def train_step(self:Run, it)->dict:
-    "One optimiser step over `grad_accum` micro-batches; returns the averaged logs, or why it was `skipped`."
-    cfg, step_fn, logs, finite, n = self.cfg, STEPS[self.cfg.mode], {}, True, self.grad_accum
-    self.policy.train()
-    for i in range(n):
-        batch = next(it)
-        batch = {k: v.to(self.device) if torch.is_tensor(v) else v for k, v in batch.items()}
-        sync = self.model.no_sync() if self.world > 1 and i < n - 1 else contextlib.nullcontext()
-        with sync:
-            with self.amp(): loss, out = self.model(step_fn, batch, self)
-            finite = finite and bool(torch.isfinite(loss))
-            self.scaler.scale(loss / n).backward()
-        for k, v in out.items(): logs[k] = logs.get(k, 0) + _scalar(v) / n
-    why = None if finite else 'loss'
-    if finite:
-        self.scaler.unscale_(self.opt)
-        norm = clip_gradients(self.policy.parameters(), cfg.clip_grad)
-        if bool(torch.isfinite(norm)): logs['grad_norm'] = _scalar(norm)
-        else: why = 'gradient'
-    if why:
-        self.opt.zero_grad(set_to_none=True)
-        scale = self.scaler.get_scale() if self.scaler.is_enabled() else 0.
-        if why == 'gradient': self.scaler.update()   # with fp16 loss scaling: half the scale next time
-        if why == 'gradient' and scale > MIN_LOSS_SCALE:   # an fp16 overflow while the scale is still being found: skipped, not bad
-            return dict(skipped='fp16 overflow', loss_scale=self.scaler.get_scale())
-        self.bad += 1
-        if self.bad >= cfg.max_bad_steps:
-            last = self.out/'last.pt'
-            advice = (f"{last} (step {self.saved_step}) holds the last weights, all finite: resume from it" if self.saved_step is not None
-                      else "no checkpoint was written yet: start again")
-            raise RuntimeError(f"{self.bad} steps in a row with a non-finite loss or gradient (the last at step {self.step + 1}: "
-                               f"non-finite {why}): stopping. None of them was applied; {advice} with a lower learning rate "
-                               f"(--lr with --override lr) or after checking the data")
-        return dict(skipped=f'non-finite {why}')
-    self.bad = 0
-    self.scaler.step(self.opt); self.scaler.update(); self.opt.zero_grad(set_to_none=True); self.sched.step()
-    if self.scaler.is_enabled(): logs['loss_scale'] = self.scaler.get_scale()   # for the next step
-    return logs
-
-@patch
-def validation(self:Run):
-    "Validate (rank 0), log, and keep the best model by `cfg.select`."
-    if not self.main: return None
-    m = validate(self.policy, self)
-    self.log(step=self.step, eval={k: v for k, v in m.items()})
-    v = m.get(self.cfg.select)
-    if v is not None and (self.best is None or v > self.best):
-        self.best, self.since_best = v, 0; save_model_atomic(self.policy, self.out/'best')
-    else: self.since_best += 1
-    return m
-
-@patch
-def stop_early(self:Run)->bool:
-    "Whether `patience` validations in a row brought no new best (rank 0's count decides for every rank)."
-    flag = torch.tensor([float(self.cfg.patience > 0 and self.since_best >= self.cfg.patience)], device=self.device)
-    if self.world > 1: dist.broadcast(flag, 0)
-    return bool(flag.item())
-
 def postfix(row:dict)->dict:
-    "What the progress bar shows of a log row: loss, reward, margin, a skipped step, and the training samples skipped so far (if any)."
-    return {k: v for k, v in row.items() if k in ('loss', 'reward', 'margin', 'skipped') or (k == 'data_skipped' and v)}
+    "What the progress bar shows of a log row: loss, reward, DiCO's margin, accuracy and drift (`kl_beams`), a skipped step, and the training samples skipped so far (if any)."
+    return {k: v for k, v in row.items() if k in ('loss', 'reward', 'margin', 'accuracy', 'kl_beams', 'skipped') or (k == 'data_skipped' and v)}
 
-def train(cfg:TrainConfig):
+def train(cfg:TrainConfig,
+          verbose:bool=True): # print the configuration at the start and the validation at the end (they are in config.json and log.jsonl either way)
     "Run (or resume) training as configured; returns the `Run`."
     last = Path(cfg.out_dir)/'last.pt'
     ck = load_checkpoint(last) if last.exists() else None
@@ -588,10 +703,10 @@ def train(cfg:TrainConfig):
     if run.world > 1: dist.barrier()
     run.resume(ck)
     if run.main:   # the settings, and the batch a step really sees on this many ranks
-        (run.out/'config.json').write_text(json.dumps(dict(asdict(cfg), effective=run.effective), indent=1))
-        print(json.dumps(asdict(cfg)), '\neffective batch:', json.dumps(run.effective))
+        (run.out/'config.json').write_text(json.dumps(dict(cfg.to_dict(), effective=run.effective), indent=1))
+        if verbose: print(json.dumps(cfg.to_dict()), '\neffective batch:', json.dumps(run.effective))
     it = run.loader()
-    bar = tqdm(total=cfg.steps, initial=run.step, disable=not run.main, desc=cfg.mode)
+    bar = tqdm(total=cfg.steps, initial=run.step, disable=not run.main, desc=cfg.method.name)
     stopped = run.stop_early()   # a resumed run that had already stopped
     while run.step < cfg.steps and not stopped:
         logs = run.train_step(it)
@@ -604,7 +719,7 @@ def train(cfg:TrainConfig):
             if stopped and run.main: run.log(step=run.step, stopped=f"{cfg.patience} validations without a new best {cfg.select}")
         if run.step % cfg.ckpt_every == 0 or run.step == cfg.steps or stopped: run.save()
     final = run.validation() if not stopped else None   # (an early stop has just validated)
-    if run.main and final is not None: print('validation:', json.dumps(final))
+    if run.main and final is not None and verbose: print('validation:', json.dumps(final))
     if run.main and len(run.tally): print(f"training data {cfg.data}, defects met (rank 0):\n{run.tally.report()}")
     bar.close()
     return run
@@ -616,17 +731,49 @@ def _bool(s:str)->bool:
     if s.lower() in ('0', 'false', 'no'): return False
     raise ValueError(f"not a boolean: {s!r} (use true or false)")
 
-def config_cli(preset:TrainConfig, # defaults for every option
+def config_cli(preset:TrainConfig, # defaults for every option, the method's settings among them
                argv:list=None):    # arguments (default: `sys.argv[1:]`)
-    "A `TrainConfig` from the command line, each field an option documented by its comment; string options list their choices."
-    import argparse
+    """A `TrainConfig` from the command line: every setting is an option under its `flat_config` name, documented by
+    its comment; `--method` picks the method, whose own settings are then the options; string options list their choices."""
+    import argparse, sys
     from fastcore.docments import docments
-    docs = docments(TrainConfig, full=True)
-    p = argparse.ArgumentParser(description=f"Train a captioner ({preset.mode}). Dict options take JSON.",
+    argv = sys.argv[1:] if argv is None else argv
+    pick = argparse.ArgumentParser(add_help=False); pick.add_argument('--method', choices=list(METHODS), default=preset.method.name)
+    preset = make_config(preset, method=pick.parse_known_args(argv)[0].method)
+    spec_docs = docments(RewardSpec, full=True)
+    docs = {**docments(TrainConfig, full=True), **docments(type(preset.method), full=True), **{o: spec_docs[f] for o, f in REWARD_OPTIONS.items()}}
+    choices = {**CHOICES, 'reward_kind': tuple(WEIGHTS), 'reward_cut': CUTS}
+    m = preset.method
+    p = argparse.ArgumentParser(description=f"Train a captioner: {m.name} ({type(m).__doc__}). Dict options take JSON.",
                                 formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     types = {'int': int, 'float': float, 'str': str, 'bool': _bool, 'dict': json.loads}
-    for name, default in asdict(preset).items():
+    for name, default in flat_config(preset).items():
+        if name == 'method': p.add_argument('--method', choices=list(METHODS), default=m.name, help='the training method (`METHODS`)'); continue
         anno = docs[name]['anno']
         p.add_argument(f'--{name}', type=types.get(getattr(anno, '__name__', anno), str), default=default,
-                       choices=CHOICES.get(name), help=docs[name]['docment'])
-    return TrainConfig(**vars(p.parse_args(argv)))
+                       choices=choices.get(name), help=docs[name]['docment'])
+    return make_config(preset, **vars(p.parse_args(argv)))
+
+# %% ../nbs/07_train.ipynb #1afa4e22
+from .decoding import sample
+from .data import PAD_ID
+
+def nscst_step(policy:Captioner, batch:dict, ctx:StepContext)->tuple:
+    "Self-critical loss on `k` sampled captions per image, each against the mean reward of the image's others, per generated token."
+    feats = trunk_features(policy, batch, ctx)                                   # [B, S, W]
+    B, k = len(batch['keys']), ctx.cfg.k
+    with torch.no_grad():
+        tokens = sample(policy, policy.encode(feats=feats), k, ctx.cfg.max_len, ctx.method.temperature)[0].flatten(0, 1)  # [B*k, L]
+    rewards = ctx.reward(batch, tokens).view(B, k)                               # [B, k]
+    s_policy = policy.seq_logprobs(tokens, feats=feats).view(B, k)               # [B, k] with grad
+    loss, logs = scst_loss(s_policy, rewards)                                    # -(A s).mean() over the B*k captions
+    n_tokens = (tokens[:, 1:] != PAD_ID).sum()                                   # generated tokens, EOS included
+    return loss * (B * k) / n_tokens, dict(logs, loss=(loss * (B * k) / n_tokens).detach(), length=n_tokens / (B * k))
+
+@register
+@dataclass
+class NewSCST(Method):
+    "New self-critical (self-critical.pytorch): k captions sampled per image, each rewarded against the mean of the others."
+    name, needs_reward = 'nscst', True
+    temperature: float = 1.0        # sampling temperature
+    def step(self, policy, batch, ctx): return nscst_step(policy, batch, ctx)

@@ -231,8 +231,8 @@ def build_docs(out:Path=None, # where the site goes (default: `doc_path` of sett
     return [out/fn for _, fn in nav]
 
 # The notebooks keep their outputs: the pages show what the notebooks compute. Outputs are stale when the code that
-# made them changed since: the notebook's code cells, the `dico_nb` modules they import (and those modules' imports),
-# the scripts and the saved files (results) they name. `outputs_key` hashes exactly that; `run_notebook` stores it in the notebook's metadata.
+# made them changed since: the notebook's code cells, the `dico_nb` modules they import directly (not what those
+# modules import in turn), the scripts and the saved files (results) they name. `outputs_key` hashes exactly that; `run_notebook` stores it in the notebook's metadata.
 
 KEY = 'dico_nb'  # the notebook metadata key (settings.ini's `allowed_metadata_keys` lets nbdev_clean keep it)
 
@@ -240,10 +240,10 @@ def _code(nb)->list: return [c.source for c in nb.cells if c.cell_type == 'code'
 
 def module_deps(srcs:list,        # Python sources
                 pkg:Path)->list:  # the package's folder
-    "The package's modules the sources import, with every module those import, sorted."
-    todo, seen = list(srcs), set()
-    while todo:
-        try: tree = ast.parse(re.sub(r'^\s*[%!].*$', '', todo.pop(), flags=re.M))  # IPython magics and shell lines out
+    "The package's modules the sources import themselves, sorted (not the modules those import in turn)."
+    seen = set()
+    for src in srcs:
+        try: tree = ast.parse(re.sub(r'^\s*[%!].*$', '', src, flags=re.M))  # IPython magics and shell lines out
         except SyntaxError: continue
         for n in ast.walk(tree):
             names = []
@@ -254,7 +254,7 @@ def module_deps(srcs:list,        # Python sources
             elif isinstance(n, ast.Import): names = [a.name.split('.', 1)[1] for a in n.names if a.name.startswith(pkg.name + '.')]
             for m in names:
                 f = pkg/f"{m.split('.')[0]}.py"
-                if f.is_file() and f not in seen: seen.add(f); todo.append(f.read_text())
+                if f.is_file(): seen.add(f)
     return sorted(seen)
 
 def _tracked(root:Path)->set:
@@ -277,7 +277,7 @@ def data_files(path:Path,   # a notebook
 
 def outputs_key(path:Path,          # a notebook in nbs/
                 root:Path=None)->str: # the repository (default: the notebook folder's parent)
-    "Hash of what a notebook's outputs depend on: its code cells, the package modules they import, the scripts and saved files they name."
+    "Hash of what a notebook's outputs depend on: its code cells, the package modules they import directly, the scripts and saved files they name."
     path = Path(path).resolve(); root = Path(root or path.parent.parent).resolve()
     srcs, h = _code(read_nb(path)), hashlib.sha256()
     scripts = sorted({root/'scripts'/m for s in srcs for m in re.findall(r'\b(\w+\.py)\b', s) if (root/'scripts'/m).is_file()})
@@ -328,6 +328,8 @@ def run_notebook(path:Path,           # the notebook: run in its folder, rewritt
     nb, env = read_nb(path), {k: os.environ.get(k) for k in ('IN_TEST', 'TQDM_DISABLE', 'MPLBACKEND')}
     os.environ.update(IN_TEST='1', TQDM_DISABLE='1')   # as the tests run it; progress bars are not results
     os.environ.pop('MPLBACKEND', None)
+    for c in nb.cells:   # a cell that prints nothing now must not keep what it printed before (execnb keeps old outputs then)
+        if not skipped(c, flags): c.outputs = []
     shell = None
     try:
         shell = CaptureShell(path, mpl_format='png')
