@@ -139,7 +139,8 @@ def stage_eval(job:ShapesJob, name:str, ckpt:Path, trunk:Path, evaluator:Path)->
 
 COLUMNS = [('PAC-S', 'reward (PAC-S)', 1), ('RefPAC-S', 'RefPAC-S', 1), ('CLIP-S', 'CLIP-S (trunk)', 1), ('CIDEr', 'CIDEr', 1),
            ('BLEU-4', 'B-4', 1), ('precision', 'truth prec.', 1), ('recall', 'truth rec.', 1), ('grammatical', '% gram.', 1),
-           ('rep', '% rep. bigrams', 1), ('vocab', 'vocab', 0), ('length', 'len', 1)]
+           ('rep', '% rep. bigrams', 1), ('vocab', 'vocab', 0), ('length', 'len', 1), ('unique', '% unique', 1), ('mBLEU-4', 'mB-4', 1),
+           ('PAC-S R@1', 'R@1', 1), ('CHAIR_i', 'CHAIR_i', 1), ('CHAIR_s', 'CHAIR_s', 1)]   # hallucination and diversity: the checker's CHAIR, beams, retrieval
 
 # %% ../nbs/10_pipeline.ipynb #39afc979
 def curves(log:Path, out:Path):
