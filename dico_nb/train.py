@@ -18,7 +18,7 @@ from .data import CaptionLoader, Tokenizer, Tally, DataError, dataset_spec, spli
 from .model import Captioner, CaptionerConfig, model_transform, load_state_strict
 from .decoding import beam_search
 from .losses import dico_loss, scst_loss
-from .reward import RewardSpec, WEIGHTS, CUTS, make_scorer, make_reward, load_clip, CiderReward, simple_tokenize
+from .reward import RewardSpec, WEIGHTS, CUTS, PREFIX, make_scorer, make_reward, load_clip, CiderReward, simple_tokenize
 from .evaluate import evaluate
 from .features import FeatureCache
 from .convert import load_captioner
@@ -184,6 +184,9 @@ def load_config(d:dict)->TrainConfig:
     if kind is None: raise ValueError(f"reward_w={w}: only PAC-S's 2.0 and CLIP-S's 2.5 are known")
     mine = fields_of(METHODS[name])
     d = {k: v for k, v in d.items() if k in mine or k not in ('label_smoothing', 'beta', 'tau', 'scst_reward', 'policy_mode')}
+    d.setdefault('reward_cut', 'eot'); d.setdefault('val_prefix', PREFIX)   # what such a run did: EOT appended, validation with PAC-S's prefix
+    rename, flat = dict(mode='method', reward_w='reward_kind'), set(fields_of(TrainConfig)) | set(mine) | set(REWARD_OPTIONS) | {'method'}
+    d['override'] = ','.join(n for n in (rename.get(o.strip(), o.strip()) for o in d.get('override', '').split(',')) if n in flat)
     return make_config(method=name, reward_kind=kind, **d)
 
 def dico_config(**kw)->TrainConfig:
@@ -612,6 +615,8 @@ class Run:
                 finite = finite and bool(torch.isfinite(loss))
                 self.scaler.scale(loss / n).backward()
             for k, v in out.items(): logs[k] = logs.get(k, 0) + _scalar(v) / n
+        if self.world > 1:   # every rank takes the same branch (a NaN on one rank reaches the others through the all-reduce)
+            f = torch.tensor([float(finite)], device=self.device); dist.all_reduce(f, op=dist.ReduceOp.MIN); finite = bool(f.item())
         why = None if finite else 'loss'
         if finite:
             self.scaler.unscale_(self.opt)
@@ -621,7 +626,7 @@ class Run:
         if why:
             self.opt.zero_grad(set_to_none=True)
             scale = self.scaler.get_scale() if self.scaler.is_enabled() else 0.
-            if why == 'gradient': self.scaler.update()   # with fp16 loss scaling: half the scale next time
+            if why == 'gradient' and self.scaler.is_enabled(): self.scaler.update(max(scale / 2, MIN_LOSS_SCALE))   # half the scale, never below the floor
             if why == 'gradient' and scale > MIN_LOSS_SCALE:   # an fp16 overflow while the scale is still being found: skipped, not bad
                 return dict(skipped='fp16 overflow', loss_scale=self.scaler.get_scale())
             self.bad += 1
@@ -734,7 +739,8 @@ def _bool(s:str)->bool:
 def config_cli(preset:TrainConfig, # defaults for every option, the method's settings among them
                argv:list=None):    # arguments (default: `sys.argv[1:]`)
     """A `TrainConfig` from the command line: every setting is an option under its `flat_config` name, documented by
-    its comment; `--method` picks the method, whose own settings are then the options; string options list their choices."""
+    its comment; `--method` picks the method, whose own settings are then the options (the preset's shared settings, its
+    lr and out_dir among them, stay as they are: name them too); string options list their choices."""
     import argparse, sys
     from fastcore.docments import docments
     argv = sys.argv[1:] if argv is None else argv
