@@ -25,7 +25,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).parent))
 from common import decoding_setup, beam_agreement, interleaved, Phases, sync, TINY, TINY_VIT, PAPER, VIT_L14_STUB  # sets HF_HUB_OFFLINE=1
 import torch, transformers
-from dico_nb.data import EOS_ID, PAD_ID
+from dico_nb.tokens import EOS_ID, PAD_ID
 from dico_nb.decoding import beam_search
 
 B, K = 8, 5

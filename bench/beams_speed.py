@@ -4,7 +4,7 @@
 images leave our batch and both searches stop early."""
 import tempfile
 from common import decoding_setup, beam_agreement, interleaved, count_flops, amp_ctx, TINY, TINY_VIT, PAPER, VIT_L14_STUB
-from dico_nb.data import EOS_ID, PAD_ID
+from dico_nb.tokens import EOS_ID, PAD_ID
 from dico_nb.decoding import beam_search
 
 B, K = 8, 5

@@ -117,7 +117,7 @@ def main(n_images:int=5000, # images in the corpus (x5 references) that give the
     print(f'values equal (max |diff| {np.abs(ours - full).max():.1e}); mean CIDEr-D {ours.mean():.3f}, '
           f'range {ours.min():.3f}..{ours.max():.3f}')
 
-    def cold(): cider.cooked.cache_clear(); cider(cands, keys)
+    def cold(): cider.cache.clear(); cider(cands, keys)
     warm_t, cold_t, pairs_t = timeit([lambda: cider(cands, keys), cold,
                                       lambda: pycoco_pairs(df, n_images, flat_c, flat_r)], repeats)
     alone_t, = timeit([lambda: cider(cands, keys)], repeats)

@@ -21,7 +21,7 @@ from common import decoding_setup, beam_agreement, interleaved  # sets HF_HUB_OF
 import torch
 from fastcore.script import call_parse
 import transformers
-from dico_nb.data import VOCAB_SIZE
+from dico_nb.tokens import VOCAB_SIZE
 from dico_nb.model import param_count
 from dico_nb.decoding import beam_search
 

@@ -19,7 +19,7 @@ def bench_cider(n_images, repeats) -> dict:
     flat_c, flat_r = [c for cs in cands for c in cs], [gts[i] for i in keys for _ in range(K)]
     ours, theirs = cider(cands, keys).numpy(), pycoco_pairs(df, n_images, flat_c, flat_r).reshape(B, K)
     np.testing.assert_allclose(ours, theirs, atol=1e-6, rtol=0)
-    def cold(): cider.cooked.cache_clear(); cider(cands, keys)
+    def cold(): cider.cache.clear(); cider(cands, keys)
     ts = interleaved(dict(ours=cold, warm=lambda: cider(cands, keys), peer=lambda: pycoco_pairs(df, n_images, flat_c, flat_r)), repeats)
     return dict(ts=ts, items=B * K, check=dict(max_diff=float(np.abs(ours - theirs).max()), mean=float(ours.mean()),
                                                  setup_s=dict(ours=t_ours, peer=t_peer)))

@@ -7,7 +7,7 @@ import torch, torch.nn as nn
 from safetensors.torch import save_file
 import transformers
 from transformers import BertConfig, BertModel, CLIPVisionConfig, CLIPVisionModel, GPT2Config, GPT2LMHeadModel
-from dico_nb.data import BOS_ID, EOS_ID, PAD_ID, VOCAB_SIZE
+from dico_nb.tokens import BOS_ID, EOS_ID, PAD_ID, VOCAB_SIZE
 
 # Sizes of the reference architecture (HF names). `vision` is the CLIP trunk: 'stub' keeps only its width (a 1-layer
 # stand-in whose weights are loaded but never run), as in bench_decoding.py.
@@ -153,6 +153,17 @@ def gpu_peak_tflops(override:float=0.) -> float:
     if override: return override
     name = torch.cuda.get_device_name()
     return next((v for k, v in GPU_PEAK_TFLOPS.items() if k in name), 0.)
+
+def cpu_peak_gflops(n:int=2048, repeats:int=5) -> float:
+    "This core's measured fp32 matmul peak: GFLOP/s of the fastest of `repeats` [n, n] @ [n, n] products (torch's threads as set)."
+    x, y = torch.randn(n, n), torch.randn(n, n)
+    x @ y                                                                        # warm-up
+    best = min(timed(lambda: x @ y) for _ in range(repeats))
+    return 2 * n ** 3 / best / 1e9
+
+def timed(f) -> float:
+    "Seconds of one call of `f`."
+    t0 = time.perf_counter(); f(); return time.perf_counter() - t0
 
 def cpu_model() -> str:
     "CPU model name from /proc/cpuinfo (or platform)."

@@ -10,7 +10,8 @@ from pathlib import Path
 import numpy as np, torch
 from PIL import Image, ImageFilter
 from fastcore.script import call_parse
-from dico_nb.data import prepare_karpathy, CaptionLoader, clip_transform
+from dico_nb.shards import prepare_karpathy
+from dico_nb.data import CaptionLoader, clip_transform
 
 def photo_like(rng, size=(640, 480)):
     "Smooth colour noise with edges: compresses and decodes like a photo, unlike flat test images."

@@ -25,8 +25,8 @@ from types import SimpleNamespace as NS
 import torch, torch.nn.functional as F
 from common import (Reference, reference_checkpoint, interleaved, Phases, amp_ctx, images, fresh_keys,
                     TINY, TINY_VIT, PAPER, VIT_B32, VIT_L14)
-from dico_nb.data import EOS_ID, PAD_ID
-import dico_nb.model
+from dico_nb.tokens import EOS_ID, PAD_ID
+import dico_nb.logprobs
 from dico_nb.convert import load_captioner
 from dico_nb.losses import dico_loss
 from dico_nb.reward import Scorer, make_clip, ids_tokens, fit_images, ClipReward
@@ -131,9 +131,14 @@ def check_dico(s) -> dict:
     def reward(batch, tokens):
         seen['tokens'] = tokens; seen['rewards'] = s.ctx.reward(batch, tokens); return seen['rewards']
     ctx = dataclasses.replace(s.ctx, features=lambda keys: feats, reward=reward)
+    flops_at = {}                               # FLOPs counted when each phase ends
     with FlopCounterMode(display=False) as fc:  # the work of one step of ours (also warms ours up)
-        loss, _ = dico_step(s.policy, batch, ctx)
+        mark = lambda phase: flops_at.__setitem__(phase, fc.get_total_flops())
+        loss, _ = dico_step(s.policy, batch, ctx, mark=mark)
         s.policy.zero_grad(); loss.backward(); g = s.policy.decoder.tok.weight.grad    # [V, D], tied LM head
+        mark('loss + backward')
+    ends = list(flops_at.values())
+    phase_flops = {p: f - ([0] + ends)[i] for i, (p, f) in enumerate(flops_at.items())}   # each phase's own
     tokens, rewards = seen['tokens'], seen['rewards'].view(B, K)
     with torch.no_grad():
         sp = policy_logprobs(s.policy, tokens, feats, ctx).view(B, K); sr = reference_logprobs(ctx.reference, tokens, feats).view(B, K)
@@ -148,7 +153,7 @@ def check_dico(s) -> dict:
                grad_rel_diff=((g - g_p).abs().max() / g.abs().max()).item(),
                same_beams=(pad(tokens) == pad(tokens_p)).all(-1).float().mean().item(),
                ended=(tokens == EOS_ID).any(-1).float().mean().item(), length=tokens.shape[1],
-               flops=fc.get_total_flops(), trunk_flops=fc_trunk.get_total_flops())
+               flops=fc.get_total_flops(), trunk_flops=fc_trunk.get_total_flops(), phase_flops=phase_flops)
     if s.recipe.text77: out['reward_diff'] = (peer_reward(s, s.pixels, tokens) - rewards.flatten()).abs().max().item()
     torch.testing.assert_close(loss_p, loss, rtol=1e-4, atol=1e-5)
     torch.testing.assert_close(sp_p, sp, rtol=1e-4, atol=2e-3); torch.testing.assert_close(sr_p, sr, rtol=1e-4, atol=2e-3)
@@ -164,12 +169,12 @@ def bench_dico(size, recipe, repeats, device='cpu', amp='none') -> dict:
     def ours(name, keys, chunk=None):
         def call():
             s.policy.zero_grad(set_to_none=True)
-            saved = dico_nb.model.HEAD_CHUNK
-            if chunk is not None: dico_nb.model.HEAD_CHUNK = chunk
+            saved = dico_nb.logprobs.HEAD_CHUNK
+            if chunk is not None: dico_nb.logprobs.HEAD_CHUNK = chunk
             try:
                 with amp_ctx(device, amp): loss = dico_step(s.policy, dict(images=s.pixels, keys=keys()), s.ctx, mark=ph[name])[0]
                 loss.backward(); ph[name]('loss + backward')
-            finally: dico_nb.model.HEAD_CHUNK = saved
+            finally: dico_nb.logprobs.HEAD_CHUNK = saved
         return call
     def peer():
         s.peer.zero_grad(set_to_none=True)

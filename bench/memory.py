@@ -7,7 +7,7 @@ import dataclasses, gc, multiprocessing as mp, os
 import torch, transformers
 from common import amp_ctx, captions, fresh_keys
 from dico_speed import dico_setup, peer_step, KEYS
-import dico_nb.model
+import dico_nb.logprobs
 from dico_nb.train import dico_step, xe_step, make_config
 from dico_nb.reward import fit_images
 
@@ -21,7 +21,7 @@ def memory_child(kind, size, recipe, device, amp, threads) -> dict:
     "Bytes held before one `kind` step, at its peak, and the growth."
     if threads: torch.set_num_threads(threads)
     transformers.logging.set_verbosity_error()
-    if kind == 'dico-full': dico_nb.model.HEAD_CHUNK = 0
+    if kind == 'dico-full': dico_nb.logprobs.HEAD_CHUNK = 0
     s = dico_setup(size, recipe, device)
     policy = s.peer if kind == 'dico-peer' else s.policy
     opt = (torch.optim.AdamW if kind == 'xe' else torch.optim.Adam)([p for p in policy.parameters() if p.requires_grad], lr=1e-6)

@@ -58,6 +58,17 @@ def phase_table(phases):
     total = '| **total** | ' + ' | '.join(f"**{sum(c.values()):.2f}**" for c in cols.values()) + ' |\n'
     return head + body + total
 
+def work_table(flops:dict,   # phase -> FLOPs of our step's phase (matmuls and convolutions, FlopCounterMode)
+               seconds:dict, # phase -> median seconds
+               peak:float)->str: # the core's measured GFLOP/s
+    "Markdown table: each phase's counted work, its time, the GFLOP/s achieved and their share of `peak`."
+    rows, F, T = [], 0., 0.
+    for n, t in seconds.items():
+        f = flops.get(n, 0.) / 1e9; F += f; T += t
+        rows.append(f"| {n} | {f:.1f} | {t:.2f} | {f / t:.0f} | {f / t / peak:.0%} |" if f and t else f"| {n} | {f:.1f} | {t:.2f} | – | – |")
+    rows.append(f"| **total** | **{F:.1f}** | **{T:.2f}** | **{F / T:.0f}** | **{F / T / peak:.0%}** |")
+    return '| phase | GFLOP counted | seconds | GFLOP/s | share of the core peak |\n|---|---:|---:|---:|---:|\n' + '\n'.join(rows) + '\n'
+
 def write(rep:Report, out, cmd, device, amp, minutes, load0, setups_text, peak=0.):
     "The whole of `bench/RESULTS.md` (also printed)."
     cuda = device != 'cpu'
@@ -90,7 +101,7 @@ Peak memory of one training step (forward, backward and optimiser step, after a 
 allocated the optimiser state), each in a fresh process, measured as {what_mem}. "before" = what the process held
 before the step (imports, weights, optimiser state, reward model); batch 8 images; the XE step teacher-forces one
 caption per image (the reference's XE layout), the DiCO steps 8 x 5 candidates. "ours, all logits at once" is the
-package's step with `dico_nb.model.HEAD_CHUNK = 0` (the sequence log-probs as they were computed before chunking).
+package's step with `dico_nb.logprobs.HEAD_CHUNK = 0` (the sequence log-probs as they were computed before chunking).
 Ratios are against the XE step.
 
 | size | step | before (MiB) | peak (MiB) | growth during the step (MiB) | peak vs XE | growth vs XE | target |

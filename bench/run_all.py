@@ -17,7 +17,7 @@ slow both sides alike. Random weights everywhere (nothing can be downloaded).
 import os, sys, time
 from pathlib import Path
 sys.path.insert(0, str(Path(__file__).parent))
-from common import gpu_peak_tflops  # sets HF_HUB_OFFLINE=1
+from common import gpu_peak_tflops, cpu_peak_gflops  # sets HF_HUB_OFFLINE=1
 import torch, transformers
 from fastcore.script import call_parse
 from dico_speed import bench_dico
@@ -35,8 +35,9 @@ checked: with random weights no hypothesis ends before the length limit, so the 
 alike), a ViT-L/14 trunk (257 tokens of width 1024), PAC-S's formula (w = 2, no text prefix, as the reference's
 training reward) on a ViT-B/32 CLIP. Ours = `dico_nb.train.dico_step` as the README tells a COCO user to run it: trunk
 features from a `FeatureCache` (fp16 on disk, `scripts/cache_features.py` + `--features`), the reward's image
-features by key from the `Scorer`'s cache, reward text trimmed to the longest candidate, sequence log-probs chunked
-over the LM head (`token_logprobs`). "ours, reward images every step" is the same step with fresh sample keys, so
+features by key from the `Scorer`'s cache, reward text trimmed to the longest candidate, the policy's pass chunked
+over the LM head with the head's gradient formed in the forward pass (`Captioner.seq_loss`), the reference's chunked
+too (`seq_logprobs`, no gradient). "ours, reward images every step" is the same step with fresh sample keys, so
 that the reward's image tower runs (what a single pass over COCO gets from the default 4096-image LRU cache: a key
 comes back only in the next epoch). The peer follows aimagelab/DiCO's `DiCOTrainer`: trunk every step, beam search
 with autograd recording (`generate_with_backpropagation` = stock `generate` without its `no_grad`) + transition
@@ -55,7 +56,7 @@ cache emptied before every call. FLOPs are counted with `torch.utils.flop_counte
 (matmuls and convolutions; on CPU it does not see scaled-dot-product attention, a few % at these sizes).
 
 Reading the targets. The sequence log-probs chunked over the LM head keep a DiCO step's memory growth near an XE
-step's. `token_logprobs` (behind `seq_logprobs`, which `policy_logprobs` and so `dico_step` call as of this writing)
+step's. `token_logprobs` (behind `seq_logprobs`, which `dico_step` called for the policy until 2026-12-06)
 recomputes each chunk's logits in its backward, one more LM-head product (40 candidates x 29 positions x 512 x 49409
 x 2 = 59 GFLOP, about a second on one CPU thread, where the head's products bound the step): a function whose output
 is the per-position log-probs cannot form the head's gradient in its forward pass, since that gradient depends on
@@ -65,7 +66,9 @@ LM-head products of all logits at once, none recomputed, with one image's logits
 at paper size, the size of the head's gradient that any backward makes) held from the forward to the backward. The
 "policy pass" rows time the three ways on the policy's teacher-forced pass with the DiCO loss and its backward alone
 (decoder + head from a fixed encoder output; the encoder's share is the same on every side); the DiCO-step rows time
-`dico_step` with the path it calls. Without a gradient (the reference model's pass) chunking costs nothing.
+`dico_step`, which calls `seq_loss` (chunked) or, with `HEAD_CHUNK = 0`, all logits at once. Its phases are timed in the
+order it runs them: the reference's pass first (the loss needs its log-probs when the policy's head runs), and
+"policy forward" includes forming the head's gradient, so "loss + backward" is the rest of the backward. Without a gradient (the reference model's pass) chunking costs nothing.
 
 What the figures do not show. Random weights end no caption before the length limit: the beam-search rows marked
 "captions end" use a decoder whose EOS logit grows with the position (`common.end_captions`: a ramp in one dimension
@@ -111,11 +114,12 @@ def main(quick:bool=False,       # smoke run: tiny sizes only, 1-2 repeats, smal
     peak = gpu_peak_tflops(peak_tflops) if cuda else 0.
     out = out or (None if quick else 'bench/RESULTS.md')
     # timed calls per side: many where a call is cheap, few where it takes tens of seconds on 2 loaded CPU cores
-    n = (dict(tiny=10, headline=3, dico=3, head=5, beams=5, profile=3, xe=5, xe_l14=2, cider=50) if not quick else
+    n = (dict(tiny=10, headline=5, dico=3, head=5, beams=5, profile=3, xe=5, xe_l14=2, cider=50) if not quick else
          dict(tiny=2, headline=1, dico=1, head=1, beams=1, profile=1, xe=1, xe_l14=1, cider=10))
     if cuda: n = {k: max(v, 10) for k, v in n.items()}
     if repeats: n = {k: repeats for k in n}
     t_start, load0 = time.time(), os.getloadavg()
+    core = 0. if cuda else cpu_peak_gflops()   # fp32 GFLOP/s of a 2048^2 matmul with the torch threads set above
     say = lambda *a, **kw: print(f'[{time.time() - t_start:5.0f}s]', *a, flush=True, **kw)
     rep = report.Report(say)
 
@@ -139,6 +143,11 @@ def main(quick:bool=False,       # smoke run: tiny sizes only, 1-2 repeats, smal
                     'aimagelab/DiCO recipe', ours='ours_full', peak=peak)
             rep.add(1, "DiCO step, paper's configuration: chunked log-probs against all logits at once (no slower?)", 'same', res, 1,
                     'ours with `HEAD_CHUNK = 0`', peer='ours_full', peak=peak)
+            if core:
+                rep.sections.append((f"Work in each phase of our DiCO step, paper's configuration (`dico_step` with the reward's images cached; "
+                                     f"matmul and convolution FLOPs counted by `FlopCounterMode` per phase, median seconds of the timed "
+                                     f"repeats), against this core's measured peak of {core:.0f} GFLOP/s (fp32 2048 x 2048 matmul, "
+                                     f"{torch.get_num_threads()} thread):", report.work_table(res['check']['phase_flops'], res['phases']['ours'], core)))
         else:
             rep.add(1, 'DiCO step, kind peer, images/s', f'{size}, trunk run by both, k=5, len 20, lp 0', res, None,
                     'transformers recipe, stock `generate`', peak=peak)

@@ -9,8 +9,9 @@ from pathlib import Path
 
 import torch
 
-from .data import VOCAB_SIZE
-from .model import Captioner, CaptionerConfig, CheckpointError, read_state_dict, checkpoint_meta
+from .tokens import VOCAB_SIZE
+from .model import Captioner, CaptionerConfig
+from .checkpoint import CheckpointError, read_state_dict, checkpoint_meta
 
 # %% auto #0
 __all__ = ['CLIP_VISION_MAP', 'REFERENCE_UNUSED', 'convert_state', 'reference_config', 'load_reference', 'resolve_checkpoint',

@@ -11,7 +11,7 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from .data import load_image
+from .shards import load_image
 from .reward import Scorer, simple_tokenize
 from .evaluate import ptb_tokenize, scorer_transform, java_version
 

@@ -10,7 +10,7 @@ from typing import Optional, Union
 import torch
 from torch import Tensor
 
-from .data import PAD_ID, BOS_ID, EOS_ID
+from .tokens import PAD_ID, BOS_ID, EOS_ID
 from .model import Captioner
 
 # %% auto #0

@@ -7,7 +7,8 @@ from __future__ import annotations
 from pathlib import Path
 import torch
 
-from .data import Tokenizer, load_image
+from .tokens import Tokenizer
+from .shards import load_image
 from .decoding import beam_search
 from .losses import loser_weights
 from .model import model_transform

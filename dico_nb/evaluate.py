@@ -4,24 +4,25 @@
 
 # %% ../nbs/06_evaluate.ipynb #a0b2ca0b
 from __future__ import annotations
-import json, re, shutil, subprocess, tempfile, time
+import importlib, json, re, shutil, subprocess, tempfile, time
 from pathlib import Path
 
 import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from .data import CaptionLoader, Tokenizer, clip_transform, clip_image_size, dataset_spec, default_registry, image_id, split_references
+from .data import CaptionLoader, clip_transform, clip_image_size, split_references
+from .tokens import Tokenizer, rep_rate
+from .shards import dataset_spec, default_registry, image_id
 from .model import Captioner, model_transform
 from .decoding import beam_search
 from .reward import Scorer, CiderD, simple_tokenize
-from .shapes import check, load_scenes, rep_rate
 
 # %% auto #0
-__all__ = ['JAVA_METRICS', 'SPICE_JARS', 'TABLE', 'model_device', 'decode_split', 'coco_image_id', 'coco_results', 'java_version',
-           'spice_dir', 'spice_missing', 'spice_command', 'spice', 'ptb_tokenize', 'coco_metrics', 'fast_cider',
-           'retrieval_recall', 'scorer_transform', 'clip_metrics', 'fluency', 'mbleu', 'train_split_of', 'shapes_truth',
-           'shapes_metric', 'evaluate', 'table_header', 'table_row', 'save_evaluation', 'load_scorers']
+__all__ = ['JAVA_METRICS', 'SPICE_JARS', 'METRICS', 'TABLE', 'model_device', 'decode_split', 'coco_image_id', 'coco_results',
+           'java_version', 'spice_dir', 'spice_missing', 'spice_command', 'spice', 'ptb_tokenize', 'coco_metrics',
+           'fast_cider', 'retrieval_recall', 'scorer_transform', 'clip_metrics', 'fluency', 'mbleu', 'train_split_of',
+           'metric_hook', 'evaluate', 'columns', 'table_header', 'table_row', 'save_evaluation', 'load_scorers']
 
 # %% ../nbs/06_evaluate.ipynb #54cc1fca
 def model_device(model)->torch.device:
@@ -257,24 +258,12 @@ def train_split_of(name:str,           # a registry name such as 'shapes_test'
     registry = Path(registry or default_registry())
     return cand if registry.exists() and cand in json.loads(registry.read_text()) else None
 
-# %% ../nbs/06_evaluate.ipynb #0db2fdc7
-def shapes_truth(preds:dict,  # image key -> predicted caption
-                 scenes:dict):# image key -> scene (`load_scenes`)
-    "Checker means (x100): `grammatical`, `precision`, `recall`, `repetitive`; hallucination `CHAIR_i` and `CHAIR_s` (x100)."
-    cs = [check(preds[k], scenes[k]) for k in preds]
-    mean = lambda xs: 100 * sum(xs) / max(1, len(xs))
-    objs = [[c.holds for c in ch.claims if c.kind == 'object'] for ch in cs]  # per caption: each object phrase true?
-    n_obj = sum(map(len, objs))
-    return dict(grammatical=mean([c.grammatical for c in cs]), precision=mean([c.precision for c in cs]),
-                recall=mean([c.recall for c in cs]), repetitive=mean([c.repetitive for c in cs]),
-                CHAIR_i=100 * sum(not h for o in objs for h in o) / n_obj if n_obj else None,
-                CHAIR_s=mean([not all(o) for o in objs]))
-
-# %% ../nbs/06_evaluate.ipynb #67276675
-def shapes_metric(scenes:dict): # image key -> scene (`load_scenes`)
-    "The shapes truth (`shapes_truth`) as a metric hook `(preds, refs, keys) -> dict`."
-    def metric(preds:list, refs:list, keys:list)->dict: return shapes_truth(dict(zip(keys, preds)), scenes)
-    return metric
+# %% ../nbs/06_evaluate.ipynb #80e9cd42
+def metric_hook(name:str): # 'module:function', as a dataset's manifest names it
+    "The hook factory `name` names: `factory(spec)` is a metric hook for that split; `factory.reports` the keys it reports."
+    mod, _, fn = name.partition(':')
+    try: return getattr(importlib.import_module(mod), fn)
+    except (ImportError, AttributeError) as e: raise ValueError(f"metric hook {name!r} (named by a dataset's manifest) cannot be loaded: {e}") from None
 
 # %% ../nbs/06_evaluate.ipynb #3232ab70
 def evaluate(model,                 # a `Captioner`, or a function: batch -> per image a caption (or its captions, best first)
@@ -318,8 +307,7 @@ def evaluate(model,                 # a `Captioner`, or a function: batch -> per
     if diversity:
         if d['beams'] and min(map(len, d['beams'])) >= 2: metrics['mBLEU-4'] = mbleu(d['beams'])
         else: notes.append("mBLEU-4 unavailable: one caption per image (k = 1, or a predictor that returns no beams)")
-    hooks, scenes = list(metric_fns or []), load_scenes(spec)
-    if scenes: hooks.insert(0, shapes_metric(scenes))
+    hooks = [metric_hook(n)(spec) for n in spec.get('metrics', [])] + list(metric_fns or [])  # the dataset's own, then the caller's
     if instances is not None:
         from dico_nb.hallucination import chair_metric   # notebook 06b, which builds on this one
         hooks.append(chair_metric(instances))
@@ -336,12 +324,25 @@ def evaluate(model,                 # a `Captioner`, or a function: batch -> per
                               **{f'{n}_prefix': s.prefix for n, s in (('clip', clip), ('pacs', pacs)) if s is not None}))
 
 # %% ../nbs/06_evaluate.ipynb #e2c0978a
-TABLE = [('BLEU-1', 'B-1', 1), ('BLEU-4', 'B-4', 1), ('METEOR', 'M', 1), ('ROUGE-L', 'R', 1), ('CIDEr', 'C', 1),
-         ('SPICE', 'S', 1), ('CIDEr-fast', 'C (fast)', 1), ('CLIP-S', 'CLIP-S', 1), ('RefCLIP-S', 'RefCLIP-S', 1),
-         ('PAC-S', 'PAC-S', 1), ('RefPAC-S', 'RefPAC-S', 1), ('vocab', 'Vocab', 0), ('novel', '% Novel', 1),
-         ('unique', '% Unique', 1), ('length', 'Len', 1), ('rep', '% Rep', 1), ('mBLEU-4', 'mB-4', 1),
-         ('PAC-S R@1', 'R@1', 1), ('PAC-S R@5', 'R@5', 1), ('grammatical', '% Gram', 1), ('precision', 'Prec', 1),
-         ('recall', 'Rec', 1), ('CHAIR_i', 'CHAIR_i', 1), ('CHAIR_s', 'CHAIR_s', 1)]  # (metric key, column header, decimals)
+METRICS = {'BLEU-1': ('B-1', 1), 'BLEU-4': ('B-4', 1), 'METEOR': ('M', 1), 'ROUGE-L': ('R', 1), 'CIDEr': ('C', 1),
+           'SPICE': ('S', 1), 'CIDEr-fast': ('C (fast)', 1), 'CLIP-S': ('CLIP-S', 1), 'RefCLIP-S': ('RefCLIP-S', 1),
+           'PAC-S': ('PAC-S', 1), 'RefPAC-S': ('RefPAC-S', 1), 'vocab': ('Vocab', 0), 'novel': ('% Novel', 1),
+           'unique': ('% Unique', 1), 'length': ('Len', 1), 'rep': ('% Rep', 1), 'mBLEU-4': ('mB-4', 1),
+           'PAC-S R@1': ('R@1', 1), 'PAC-S R@5': ('R@5', 1), 'grammatical': ('% Gram', 1), 'precision': ('Prec', 1),
+           'recall': ('Rec', 1), 'CHAIR_i': ('CHAIR_i', 1), 'CHAIR_s': ('CHAIR_s', 1)}  # metric key -> (column header, decimals)
+
+def columns(keys:list=None,      # metric keys in column order (None: all of `METRICS`)
+            headers:dict=None)->list: # key -> a header replacing `METRICS`' one, or (header, decimals) for a metric it lacks
+    "The `(key, header, decimals)` columns of a results table."
+    headers = headers or {}
+    def col(k):
+        h = headers.get(k)
+        if isinstance(h, tuple): return (k, *h)
+        if k not in METRICS: raise KeyError(f"no column format for metric {k!r}: give (header, decimals) in `headers`, or one of {', '.join(METRICS)}")
+        return (k, h or METRICS[k][0], METRICS[k][1])
+    return [col(k) for k in (METRICS if keys is None else keys)]
+
+TABLE = columns()   # every metric, in `METRICS`' order
 
 def table_header(columns:list=None, # (key, header, decimals); default `TABLE`
                  first:str='model')->str: # the first column's header

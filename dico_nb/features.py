@@ -11,7 +11,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from .data import image_id
+from .shards import image_id
 from .model import Trunk
 
 # %% auto #0

@@ -18,13 +18,16 @@ from open_clip.modified_resnet import ModifiedResNet
 from open_clip.model import _build_vision_tower
 from safetensors.torch import save_file
 
-from .data import PAD_ID, EOS_ID, VOCAB_SIZE, clip_transform, clip_image_size
+from .tokens import PAD_ID, EOS_ID, VOCAB_SIZE
+from .data import clip_transform, clip_image_size
+from . import logprobs
+from .logprobs import xe_loss, sum_logprobs, token_logprobs, head_loss
+from .checkpoint import CheckpointError, read_state_dict, load_state_strict, checkpoint_meta
 
 # %% auto #0
-__all__ = ['ACTIVATIONS', 'HEAD_CHUNK', 'CaptionerConfig', 'tiny_config', 'quick_gelu', 'Trunk', 'CheckpointError',
-           'read_state_dict', 'load_state_strict', 'build_trunk', 'Attention', 'EncoderLayer', 'Encoder',
-           'DecoderLayer', 'Decoder', 'init_weights', 'Captioner', 'model_transform', 'expand_vocab', 'xe_loss',
-           'seq_logprobs', 'token_logprobs', 'head_loss', 'checkpoint_meta', 'param_count']
+__all__ = ['ACTIVATIONS', 'CaptionerConfig', 'tiny_config', 'quick_gelu', 'Trunk', 'build_trunk', 'Attention', 'EncoderLayer',
+           'Encoder', 'DecoderLayer', 'Decoder', 'init_weights', 'Captioner', 'model_transform', 'expand_vocab',
+           'param_count']
 
 # %% ../nbs/02_model.ipynb #50337e1d
 @dataclass
@@ -99,43 +102,6 @@ class Trunk(nn.Module):
         return torch.cat([x.mean(1, keepdim=True), x], 1)
 
 # %% ../nbs/02_model.ipynb #524508b7
-class CheckpointError(ValueError):
-    "A checkpoint file that does not fit the model it is loaded into; the message lists why."
-
-def read_state_dict(path:Path)->dict:
-    "Tensors of a `.pth`/`.pt`/`.bin` pickle (loaded with `weights_only=True`) or `.safetensors` file."
-    path = Path(path)
-    if not path.exists(): raise FileNotFoundError(f"checkpoint not found: {path}")
-    if path.suffix == '.safetensors':
-        from safetensors.torch import load_file
-        try: sd = load_file(str(path))
-        except Exception as e: raise CheckpointError(f"{path}: not a readable safetensors file ({type(e).__name__}: {e})") from None
-    else:
-        try: sd = torch.load(path, map_location='cpu', weights_only=True)
-        except Exception as e: raise CheckpointError(f"{path}: not a weights-only torch checkpoint ({type(e).__name__}: {e})") from None
-    for k in ('state_dict', 'model'):
-        if isinstance(sd, dict) and isinstance(sd.get(k), dict): sd = sd[k]
-    if not isinstance(sd, dict) or not all(torch.is_tensor(v) for v in sd.values()):
-        raise CheckpointError(f"{path}: expected a dict of tensors (optionally under 'state_dict'), got {type(sd).__name__}")
-    sd = {k.removeprefix('module.'): v for k, v in sd.items()}
-    for k in ('input_resolution', 'context_length', 'vocab_size'): sd.pop(k, None)  # OpenAI JIT extras
-    return sd
-
-def load_state_strict(model:nn.Module, # the model to fill
-                      sd:dict,          # its weights, by name
-                      where:str=''):    # names the source in errors
-    "Load `sd` into `model`, or raise `CheckpointError` listing missing, unexpected and mis-shaped tensors."
-    own = model.state_dict()
-    missing, unexpected = sorted(set(own) - set(sd)), sorted(set(sd) - set(own))
-    shapes = [f"{k}: {tuple(sd[k].shape)} in file, {tuple(own[k].shape)} in model" for k in own
-              if k in sd and sd[k].shape != own[k].shape]
-    if missing or unexpected or shapes:
-        def _l(xs): return ', '.join(xs[:8]) + (f', ... ({len(xs)} in all)' if len(xs) > 8 else '') if xs else 'none'
-        raise CheckpointError(f"{where} does not fit {type(model).__name__}: missing {_l(missing)}; "
-                              f"unexpected {_l(unexpected)}; shape mismatches {_l(shapes)}")
-    model.load_state_dict({k: v.to(own[k].dtype) for k, v in sd.items()})
-    return model
-
 def _visual_state(sd:dict) -> dict:
     "The visual tower's entries of a full-CLIP (`visual.*`) or visual-only state dict."
     if any(k.startswith('visual.') for k in sd): return {k[7:]: v for k, v in sd.items() if k.startswith('visual.')}
@@ -373,126 +339,6 @@ def forward(self:Captioner, tokens:Tensor, # [B*n, T] decoder input ids
     if self.vocab is not None and full_vocab: logits = expand_vocab(logits, self.vocab, self.cfg.vocab_size)
     return logits
 
-def xe_loss(logits:Tensor, # [B, T, V] predictions for positions 1..T
-            targets:Tensor, # [B, T] next-token ids; PAD positions are ignored
-            label_smoothing:float=0., # label smoothing
-            pad_id:int=PAD_ID): # padding id
-    "Token-averaged cross-entropy with padding masked."
-    return F.cross_entropy(logits.flatten(0, 1).float(), targets.flatten(), ignore_index=pad_id, label_smoothing=label_smoothing)
-
-def seq_logprobs(logits:Tensor,        # [B, T, V] decoder outputs for the inputs `tokens[:, :-1]`
-                 targets:Tensor,       # [B, T] the targets `tokens[:, 1:]`; `pad_id` positions are ignored
-                 pad_id:int=PAD_ID):   # padding id
-    "Per-sequence sum of target log-probabilities `[B]`: BOS excluded, EOS included, padding excluded."
-    if logits.dtype in (torch.float16, torch.bfloat16): logits = logits.float()  # (see `05_losses` for why)
-    nll = F.cross_entropy(logits.flatten(0, 1), targets.flatten(), ignore_index=pad_id, reduction='none')  # [B*T], 0 at padding
-    return -nll.view(targets.shape).sum(-1)                                     # [B]: fused log-softmax, one [B*T, V] kept for backward
-
-# %% ../nbs/02_model.ipynb #e61d4007
-HEAD_CHUNK = 128  # target tokens per LM-head chunk by default (128 x 49409 fp32 logits = 25 MB); 0: the full-logits path
-
-class _TokenLogprobs(torch.autograd.Function):
-    "Target log-probs from hidden states and the LM head, chunk by chunk; the backward (any upstream gradient) recomputes each chunk's logits."
-    @staticmethod
-    @torch.amp.custom_fwd(device_type='cuda')
-    def forward(ctx, h, W, targets, chunk):  # [M, D], [V, D], [M]
-        lse, out = h.new_empty(len(h), dtype=torch.float32), h.new_empty(len(h), dtype=torch.float32)  # [M]
-        for i in range(0, len(h), chunk):
-            z = F.linear(h[i:i+chunk], W).float()                              # [C, V]
-            lse[i:i+chunk] = z.logsumexp(-1)
-            out[i:i+chunk] = z.gather(1, targets[i:i+chunk, None])[:, 0] - lse[i:i+chunk]
-        ctx.save_for_backward(h, W, targets, lse); ctx.chunk = chunk
-        return out
-
-    @staticmethod
-    @torch.amp.custom_bwd(device_type='cuda')
-    def backward(ctx, g):  # [M] upstream gradient
-        h, W, targets, lse = ctx.saved_tensors
-        gh = torch.empty_like(h) if ctx.needs_input_grad[0] else None
-        gW = torch.zeros_like(W, dtype=torch.float32) if ctx.needs_input_grad[1] else None
-        for i in range(0, len(h), ctx.chunk):
-            hc, gc = h[i:i+ctx.chunk], g[i:i+ctx.chunk].float()
-            z = F.linear(hc, W)                                                # [C, V], recomputed
-            dt, z = z.dtype, z.float()                                         # dt: the compute dtype (autocast's)
-            dz = z.sub_(lse[i:i+ctx.chunk, None]).exp_().mul_(-gc[:, None])    # -g softmax(z)
-            dz[torch.arange(len(hc), device=h.device), targets[i:i+ctx.chunk]] += gc  # + g e_y
-            dz = dz.to(dt)
-            if gh is not None: gh[i:i+ctx.chunk] = (dz @ W.to(dz.dtype)).to(h.dtype)
-            if gW is not None:
-                if dz.dtype == gW.dtype == hc.dtype: gW.addmm_(dz.t(), hc)
-                else: gW += (dz.t() @ hc.to(dz.dtype)).float()
-        return gh, None if gW is None else gW.to(W.dtype), None, None
-
-def token_logprobs(h:Tensor, # [M, D] final hidden states at the target positions
-                   W:Tensor, # [V, D] LM-head weight
-                   targets:Tensor, # [M] target ids (indices into the rows of `W`)
-                   chunk:int=HEAD_CHUNK): # positions per chunk
-    "$\\log\\mathrm{softmax}(hW^\\top)_y$ per position `[M]` (fp32), never holding more than `chunk` rows of logits."
-    return _TokenLogprobs.apply(h, W, targets, max(1, chunk))
-
-# %% ../nbs/02_model.ipynb #b4201026
-class _HeadLoss(torch.autograd.Function):
-    "A loss of sequence log-probs from hidden states and the LM head, group by group; the head's gradient is formed in the forward pass."
-    @staticmethod
-    @torch.amp.custom_fwd(device_type='cuda')
-    def forward(ctx, h, W, targets, seq, n_seq, group, loss_fn, chunk, grad):  # [M, D], [V, D], [M], [M] (non-decreasing)
-        need_h, need_W = (grad and n for n in ctx.needs_input_grad[:2])    # grad: the caller's grad mode (no gradient under no_grad)
-        per_group = torch.zeros(n_seq // group, dtype=torch.long, device=h.device).index_add_(
-            0, seq // group, torch.ones_like(seq)).tolist()                   # target positions of each group
-        dh = torch.empty_like(h) if need_h else None                         # [M, D]
-        dW = torch.zeros_like(W, dtype=torch.float32) if need_W else None    # [V, D]
-        s_all, loss = h.new_zeros(n_seq, dtype=torch.float32), h.new_zeros((), dtype=torch.float32)
-        ga = a = 0                                                          # first group and position of the chunk
-        while ga < len(per_group):
-            gb, b = ga, a                                                   # whole groups, `chunk` positions or one group
-            while gb < len(per_group) and (gb == ga or b - a + per_group[gb] <= chunk): b += per_group[gb]; gb += 1
-            hc, yc, sc = h[a:b], targets[a:b], seq[a:b] - ga * group
-            z = F.linear(hc, W)                                             # [C, V]
-            dt, z = z.dtype, z.float()                                      # dt: the compute dtype (autocast's)
-            lse = z.logsumexp(-1)                                           # [C]
-            s = s_all[ga*group:gb*group].index_add_(0, sc, z.gather(1, yc[:, None])[:, 0] - lse)  # [n*group] sequence log-probs
-            with torch.enable_grad():
-                s_ = s.detach().requires_grad_()
-                l = loss_fn(s_.view(-1, group), torch.arange(ga, gb, device=h.device))  # these groups' share of the loss
-                G = torch.autograd.grad(l, s_, allow_unused=True)[0] if l.requires_grad else None
-            loss += l.detach().float()
-            if (need_h or need_W) and G is not None:
-                g = G[sc]                                                   # [C] upstream gradient of each position
-                dz = z.sub_(lse[:, None]).exp_().mul_(-g[:, None])          # -g softmax(z), in the logits' memory
-                dz[torch.arange(len(hc), device=h.device), yc] += g         # + g e_y
-                dz = dz.to(dt)
-                if need_h: dh[a:b] = (dz @ W.to(dt)).to(h.dtype)
-                if need_W:
-                    if dz.dtype == dW.dtype == hc.dtype: dW.addmm_(dz.t(), hc)
-                    else: dW += (dz.t() @ hc.to(dt)).float()
-            elif need_h: dh[a:b] = 0
-            ga, a = gb, b
-        ctx.grads, ctx.W_dtype = (dh, dW), W.dtype
-        ctx.mark_non_differentiable(s_all)
-        return loss, s_all
-
-    @staticmethod
-    @torch.autograd.function.once_differentiable
-    @torch.amp.custom_bwd(device_type='cuda')
-    def backward(ctx, g, _):  # g: upstream gradient of the loss (a scalar); none reaches the detached log-probs
-        if ctx.grads is None: raise RuntimeError('head_loss: backward a second time through the same head (retain_graph) is not supported')
-        (dh, dW), ctx.grads = ctx.grads, None                               # the saved gradients, scaled in place
-        return (None if dh is None else dh.mul_(g), None if dW is None else dW.mul_(g).to(ctx.W_dtype),
-                None, None, None, None, None, None, None)
-
-def head_loss(h:Tensor, # [M, D] final hidden states at the target positions
-              W:Tensor, # [V, D] LM-head weight
-              targets:Tensor, # [M] target ids (indices into the rows of `W`)
-              seq:Tensor, # [M] the sequence of each position, non-decreasing; sequences `j*group .. j*group+group-1` form group j
-              n_seq:int, # number of sequences (a multiple of `group`)
-              group:int, # sequences per group (an image's k candidates)
-              loss_fn, # `loss_fn(s [n, group], i [n])`: groups `i`'s share of the loss, a scalar
-              chunk:int=HEAD_CHUNK): # target positions per chunk: as many whole groups as fit, at least one
-    "`(loss, s)`: the summed shares of `loss_fn` of the sequence log-probs `s` `[n_seq]` (detached), never holding more than one chunk of logits; its backward recomputes nothing."
-    assert n_seq % group == 0, f'{n_seq} sequences are not whole groups of {group}'
-    assert bool((seq[1:] >= seq[:-1]).all()), 'positions must come sequence by sequence (`seq` non-decreasing)'
-    return _HeadLoss.apply(h, W, targets, seq, n_seq, group, loss_fn, max(1, chunk), torch.is_grad_enabled())
-
 # %% ../nbs/02_model.ipynb #2735239c
 @patch
 def loss(self:Captioner, tokens:Tensor, # [B*n, T] `[BOS, ..., EOS, PAD...]` captions
@@ -510,8 +356,8 @@ def seq_logprobs(self:Captioner, tokens:Tensor, # [B*n, T] `[BOS, ..., EOS, PAD.
                  chunk:Optional[int]=None): # target tokens per LM-head chunk (`token_logprobs`); None: `HEAD_CHUNK`; 0: all logits at once
     "Sequence log-probabilities `[B*n]`: BOS excluded, EOS included, padding excluded."
     targets = self.local_ids(tokens[:, 1:])                                    # [B*n, T-1]
-    chunk = HEAD_CHUNK if chunk is None else chunk
-    if not chunk: return seq_logprobs(self(tokens[:, :-1], pixels, feats, memory, full_vocab=False), targets)
+    chunk = logprobs.HEAD_CHUNK if chunk is None else chunk
+    if not chunk: return sum_logprobs(self(tokens[:, :-1], pixels, feats, memory, full_vocab=False), targets)
     memory = self.encode(pixels, feats) if memory is None else memory
     h, _ = self.decoder.hidden(tokens[:, :-1], self.decoder.cross_kv(memory))  # [B*n, T-1, D]
     keep = targets != PAD_ID                                                   # padding costs no head
@@ -529,9 +375,9 @@ def seq_loss(self:Captioner, tokens:Tensor, # [B*n, T] `[BOS, ..., EOS, PAD...]`
              chunk:Optional[int]=None): # target tokens per LM-head chunk (`head_loss`); None: `HEAD_CHUNK`; 0: all logits at once
     "`(loss, s)`: the loss of the sequence log-probs `s` `[B*n]` (detached), the LM head's gradient formed in the forward pass."
     targets = self.local_ids(tokens[:, 1:])                                    # [B*n, T-1]
-    chunk = HEAD_CHUNK if chunk is None else chunk
+    chunk = logprobs.HEAD_CHUNK if chunk is None else chunk
     if not chunk:
-        s = seq_logprobs(self(tokens[:, :-1], pixels, feats, memory, full_vocab=False), targets)  # [B*n]
+        s = sum_logprobs(self(tokens[:, :-1], pixels, feats, memory, full_vocab=False), targets)  # [B*n]
         return loss_fn(s.view(-1, group), torch.arange(len(s) // group, device=s.device)), s.detach()
     memory = self.encode(pixels, feats) if memory is None else memory
     h, _ = self.decoder.hidden(tokens[:, :-1], self.decoder.cross_kv(memory))  # [B*n, T-1, D]
@@ -547,13 +393,6 @@ def save_pretrained(self:Captioner, path): # directory to write
     save_file({k: v.contiguous() for k, v in self.state_dict().items()}, str(path/'model.safetensors'))
 
 # %% ../nbs/02_model.ipynb #b73cc257
-def checkpoint_meta(path:Path)->dict: # a checkpoint directory
-    "The `config.json` of a checkpoint directory, with errors that say what is wrong."
-    path = Path(path)
-    try: return json.loads((path/'config.json').read_text())
-    except FileNotFoundError: raise FileNotFoundError(f"{path}/config.json not found: {path} is not a captioner directory") from None
-    except ValueError as e: raise CheckpointError(f"{path}/config.json is not valid JSON ({e})") from None
-
 @patch(cls_method=True)
 def from_pretrained(cls:Captioner, path): # a directory written by `save_pretrained`
     "Load a captioner that `save_pretrained` wrote (the reference's checkpoints: `dico_nb.convert.load_captioner`)."

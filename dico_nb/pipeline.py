@@ -11,19 +11,20 @@ from pathlib import Path
 
 import torch
 
-from .data import dataset_spec, CaptionLoader, split_references, atomic_path
+from .shards import dataset_spec, atomic_path
+from .data import CaptionLoader, split_references
 from .shapes import prepare_shapes, load_scenes, show_scenes, check
 from .model import Captioner, CaptionerConfig, model_transform
 from .features import cache_features
 from .reward import RewardSpec, make_scorer, PREFIX
 from .shapes_clip import shapes_resnet_arch, SHAPES_CLIPS, shipped_clip, make_shapes_clip
 from .train import TrainConfig, METHODS, dico_config, scst_config, train
-from .evaluate import evaluate, save_evaluation, table_header, table_row, coco_image_id
+from .evaluate import evaluate, save_evaluation, table_header, table_row, coco_image_id, columns
 from .convert import load_captioner
 
 # %% auto #0
-__all__ = ['COLUMNS', 'ShapesJob', 'stage_data', 'stage_clips', 'stage_features', 'captioner_model', 'xe_cfg', 'ft_cfg',
-           'stage_train', 'stage_eval', 'curves', 'write_report', 'verdict', 'samples_figure', 'job_threads',
+__all__ = ['SHAPES_HEADERS', 'COLUMNS', 'ShapesJob', 'stage_data', 'stage_clips', 'stage_features', 'captioner_model', 'xe_cfg',
+           'ft_cfg', 'stage_train', 'stage_eval', 'curves', 'write_report', 'verdict', 'samples_figure', 'job_threads',
            'run_shapes', 'mean_std', 'shapes_table']
 
 # %% ../nbs/10_pipeline.ipynb #182bc05f
@@ -137,10 +138,11 @@ def stage_eval(job:ShapesJob, name:str, ckpt:Path, trunk:Path, evaluator:Path)->
     save_evaluation(ev, out, name, checkpoint=str(ckpt))
     return ev['metrics'], True
 
-COLUMNS = [('PAC-S', 'reward (PAC-S)', 1), ('RefPAC-S', 'RefPAC-S', 1), ('CLIP-S', 'CLIP-S (trunk)', 1), ('CIDEr', 'CIDEr', 1),
-           ('BLEU-4', 'B-4', 1), ('precision', 'truth prec.', 1), ('recall', 'truth rec.', 1), ('grammatical', '% gram.', 1),
-           ('rep', '% rep. bigrams', 1), ('vocab', 'vocab', 0), ('length', 'len', 1), ('unique', '% unique', 1), ('mBLEU-4', 'mB-4', 1),
-           ('PAC-S R@1', 'R@1', 1), ('CHAIR_i', 'CHAIR_i', 1), ('CHAIR_s', 'CHAIR_s', 1)]   # hallucination and diversity: the checker's CHAIR, beams, retrieval
+SHAPES_HEADERS = {'PAC-S': 'reward (PAC-S)', 'CLIP-S': 'CLIP-S (trunk)', 'CIDEr': 'CIDEr', 'precision': 'truth prec.',
+                  'recall': 'truth rec.', 'grammatical': '% gram.', 'rep': '% rep. bigrams', 'vocab': 'vocab', 'length': 'len',
+                  'unique': '% unique'}   # how the shapes report and study name evaluate's metrics
+COLUMNS = columns(['PAC-S', 'RefPAC-S', 'CLIP-S', 'CIDEr', 'BLEU-4', 'precision', 'recall', 'grammatical', 'rep', 'vocab',
+                   'length', 'unique', 'mBLEU-4', 'PAC-S R@1', 'CHAIR_i', 'CHAIR_s'], SHAPES_HEADERS)  # with hallucination and diversity
 
 # %% ../nbs/10_pipeline.ipynb #39afc979
 def curves(log:Path, out:Path):

@@ -6,8 +6,6 @@
 from __future__ import annotations
 import json, math, re
 from collections import Counter
-from functools import lru_cache
-from itertools import repeat
 from typing import Optional
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -21,13 +19,15 @@ import open_clip
 from open_clip.model import CLIP
 from fastcore.basics import store_attr, patch
 
-from .data import BOS_ID, EOS_ID, PAD_ID, CLIP_CONTEXT, clip_bpe, clip_image_size, atomic_path, Tokenizer
-from .model import read_state_dict, load_state_strict
+from .tokens import BOS_ID, EOS_ID, PAD_ID, CLIP_CONTEXT, clip_bpe, Tokenizer
+from .data import clip_image_size
+from .shards import atomic_path
+from .checkpoint import read_state_dict, load_state_strict
 
 # %% auto #0
 __all__ = ['PACS_ARCHS', 'PREFIX', 'CUTS', 'WEIGHTS', 'make_clip', 'load_clip', 'expand_rows', 'check_cut', 'text_tokens',
            'ids_tokens', 'encode_text', 'Scorer', 'fit_images', 'save_clip', 'simple_tokenize', 'ngram_counts',
-           'CiderD', 'ClipReward', 'CiderReward', 'RewardSpec', 'make_scorer', 'make_reward']
+           'code_base', 'runs', 'CiderD', 'ClipReward', 'CiderReward', 'RewardSpec', 'make_scorer', 'make_reward']
 
 # %% ../nbs/04_reward.ipynb #fa8bc19e
 def make_clip(arch,                 # an open_clip model name, or a dict of `CLIP(**arch)` arguments
@@ -238,6 +238,19 @@ def ngram_counts(words:list,   # tokens of one sentence
     return c
 
 # %% ../nbs/04_reward.ipynb #e9d5856b
+def code_base(n:int)->int: # longest n-gram
+    "The largest base `b` with `b**n < 2**63`: with word ids 1..b-1 as digits, every n-gram of 1..n words is one distinct int64."
+    b = round(2 ** (63 / n))
+    while b ** n >= 2 ** 63: b -= 1
+    while (b + 1) ** n < 2 ** 63: b += 1
+    return b
+
+def runs(a:np.ndarray, b:np.ndarray): # [E] integer keys, compared as pairs
+    "Sort the pairs `(a, b)` (by `a`, then `b`): the order `[E]` and where each run of equal pairs starts in it `[U]`."
+    o = np.lexsort((b, a)); a, b = a[o], b[o]
+    new = np.ones(len(o), dtype=bool); new[1:] = (a[1:] != a[:-1]) | (b[1:] != b[:-1])
+    return o, np.flatnonzero(new)
+
 class CiderD:
     "Batched CIDEr-D with document frequencies from a fixed corpus of references (pycocoevalcap's values)."
     def __init__(self, refs,                 # the corpus: {image key: [reference, ...]} or a list of reference lists
@@ -245,52 +258,93 @@ class CiderD:
                  sigma:float=6.,             # width of the Gaussian length penalty
                  cache_size:Optional[int]=None): # images whose reference matrices are kept (LRU); None: all
         self.refs = refs if isinstance(refs, dict) else dict(enumerate(refs))
-        self.n, self.sigma = n, sigma
-        df = Counter()                                                          # images whose refs hold each n-gram
-        for rs in self.refs.values(): df.update(set().union(*(ngram_counts(r.split(), n) for r in rs)))
+        self.n, self.sigma, self.base, self.vocab = n, sigma, code_base(n), {}  # vocab: word -> id 1..base-1
+        sets = list(self.refs.values())
+        row, code, *_ = self.grams([r for rs in sets for r in rs], grow=True)  # each reference's distinct n-grams
+        img = np.repeat(np.arange(len(sets)), [len(rs) for rs in sets])[row]   # [E] the image of each
+        o, first = runs(img, code)
+        self.codes, df = np.unique(code[o][first], return_counts=True)        # corpus n-grams [G], images holding each
         self.log_n = math.log(float(len(self.refs)))                            # log N
-        self.gram_id = {g: i for i, g in enumerate(df)}                         # corpus n-grams: ids 0..G-1
-        self.idf = np.array([self.log_n - math.log(max(1., d)) for d in df.values()])  # [G]
-        self.cooked = lru_cache(cache_size)(self._cook)
+        self.idf = self.log_n - np.log(np.maximum(df, 1.))                      # [G]
+        self.lookup = np.append(self.codes, 0), np.append(self.idf, 0.)        # [G+1]: a sentinel where searchsorted gives G
+        self.extra = {}                 # n-grams of explicitly passed references outside the corpus -> ids G, G+1, ...
+        self.cache, self.cache_size = OrderedDict(), cache_size                # references -> their matrices (see `books`), LRU
 
     def __repr__(self): return f'CiderD({len(self.refs)} images, {len(self.idf)} n-grams, n={self.n}, sigma={self.sigma})'
+
+# %% ../nbs/04_reward.ipynb #700cfb73
+@patch
+def grams(self:CiderD, sentences:list, # whitespace-tokenized sentences
+          grow:bool=False):             # add unseen words to the vocabulary (references) instead of numbering them for this call only (candidates)
+    "Each sentence's distinct n-grams, by sentence then code: `row, code, order, count` `[E]`, and the word counts `[S]`."
+    words = [s.split() for s in sentences]
+    n_words = np.array([len(w) for w in words], dtype=np.int64)                # [S]
+    vocab, temp, b = self.vocab, {}, self.base
+    if grow: ids = [vocab.setdefault(w, len(vocab) + 1) for ws in words for w in ws]
+    else: ids = [vocab.get(w) or temp.setdefault(w, b - 1 - len(temp)) for ws in words for w in ws]  # unseen: b-1, b-2, ...
+    if len(vocab) + len(temp) >= b: raise ValueError(f'CiderD: more than {b - 1} distinct words, vocabulary and call together')
+    w = np.array(ids, dtype=np.int64)                                          # [W] word ids, sentence after sentence
+    sent = np.repeat(np.arange(len(words)), n_words)                           # [W] the sentence of each word
+    end = np.repeat(n_words.cumsum(), n_words)                                 # [W] one past its sentence's last word
+    rows, codes, orders, c = [], [], [], w
+    for m in range(1, self.n + 1):                                             # the m-gram starting at each word
+        if m > 1: c = c[:-1] * b + w[m-1:]                                     # [W-m+1]
+        ok = np.arange(len(c)) + m <= end[:len(c)]                             # inside its sentence
+        rows.append(sent[:len(c)][ok]); codes.append(c[ok]); orders.append(np.full(int(ok.sum()), m - 1))
+    row, code, order = (np.concatenate(x) for x in (rows, codes, orders))
+    o, first = runs(row, code)
+    return row[o][first], code[o][first], order[o][first], np.diff(np.append(first, len(o))), n_words
 
 # %% ../nbs/04_reward.ipynb #fa8b6431
 @patch
 def sparse(self:CiderD, sentences:list, # whitespace-tokenized sentences
            new_ids:bool=False):          # number n-grams outside the corpus (references) instead of -1 (candidates)
     "Sparse TF-IDF rows of `sentences`: dict of `row, id, order, weight` [E], `norm` [S, n], `length` [S]."
-    rows, ids, orders, tfs, lengths, gid = [], [], [], [], [], self.gram_id
-    for i, sentence in enumerate(sentences):
-        words = sentence.split()
-        lengths.append(max(len(words) - 1, 0) if self.n > 1 else 0)            # pycocoevalcap counts bigrams
-        grams = words[:]                                                        # 1-grams, then 2-, 3-, 4-grams
-        for m in range(2, self.n + 1): grams += map(' '.join, zip(*[words[j:] for j in range(m)]))
-        c = Counter(grams)                                                      # pycocoevalcap's order
-        ids += [gid.setdefault(g, len(gid)) for g in c] if new_ids else map(gid.get, c, repeat(-1))
-        tfs += c.values(); orders += map(str.count, c, repeat(' ')); rows += [i] * len(c)
-    rows, ids, orders = (np.array(x, dtype=np.int64) for x in (rows, ids, orders))
-    known = (ids >= 0) & (ids < len(self.idf))                                  # in the corpus
-    weight = np.array(tfs, dtype=float) * np.where(known, self.idf[np.where(known, ids, 0)], self.log_n)  # [E]
-    sq = np.bincount(rows * self.n + orders, weights=weight ** 2, minlength=len(sentences) * self.n)
-    return dict(row=rows, id=ids, order=orders, weight=weight,
-                norm=np.sqrt(sq).reshape(len(sentences), self.n), length=np.array(lengths, dtype=float))
+    row, code, order, tf, n_words = self.grams(sentences, grow=new_ids)
+    codes, idf = self.lookup
+    pos = np.searchsorted(self.codes, code)                                    # [E] in 0..G
+    known = codes[pos] == code                                                 # in the corpus (codes are > 0)
+    ids = np.where(known, pos, -1)
+    if (new_ids or self.extra) and not known.all():                            # passed references' n-grams outside it: G, G+1, ...
+        new = (lambda c: self.extra.setdefault(c, len(self.codes) + len(self.extra))) if new_ids else (lambda c: self.extra.get(c, -1))
+        ids[~known] = [new(c) for c in code[~known].tolist()]
+    weight = tf * np.where(known, idf[pos], self.log_n)                        # [E] idf log N outside the corpus
+    sq = np.bincount(row * self.n + order, weights=weight ** 2, minlength=len(sentences) * self.n)
+    length = np.maximum(n_words - 1, 0) if self.n > 1 else np.zeros_like(n_words)  # pycocoevalcap counts bigrams
+    return dict(row=row, id=ids, order=order, weight=weight,
+                norm=np.sqrt(sq).reshape(len(sentences), self.n), length=length.astype(float))
 
 # %% ../nbs/04_reward.ipynb #ebb16075
 @patch
-def _cook(self:CiderD, refs:tuple): # references of one image
-    "One image's references: sorted n-gram ids `[C]`, TF-IDF `[C, R]`, orders `[C]`, norms `[R, n]`, lengths `[R]`."
-    sp = self.sparse(list(refs), new_ids=True)
-    ids, col = np.unique(sp['id'], return_inverse=True)                        # [C], [E]
-    W = np.zeros((len(ids), len(refs)))                                         # [C, R]
-    W[col, sp['row']] = sp['weight']
-    order = np.zeros(len(ids), dtype=np.int64); order[col] = sp['order']       # [C]
-    return ids, W, order, sp['norm'], sp['length']
+def _cook(self:CiderD, ref_sets:list): # references of each image: a list of tuples of sentences
+    """Each image's references, all cooked in one pass: sorted n-gram ids `[C]`, TF-IDF `[C, R]`, orders `[C]`,
+    norms `[R, n]`, lengths `[R]`."""
+    R = np.array([len(rs) for rs in ref_sets]); first = np.concatenate([[0], R.cumsum()])  # [I], [I+1]
+    sp = self.sparse([r for rs in ref_sets for r in rs], new_ids=True)          # entries [E] of all references
+    img = np.repeat(np.arange(len(ref_sets)), R)[sp['row']]                     # [E] image of each entry
+    key, col = np.unique(img * 2**40 + sp['id'], return_inverse=True)          # [sum C] (image, n-gram), sorted
+    W = np.zeros((len(key), max(R.max(initial=0), 1)))                          # [sum C, R_max]
+    W[col, sp['row'] - first[img]] = sp['weight']
+    order = np.zeros(len(key), dtype=np.int64); order[col] = sp['order']       # [sum C]
+    bound = np.searchsorted(key, np.arange(len(ref_sets) + 1) * 2**40)          # [I+1] each image's rows
+    return [(key[a:b] - i * 2**40, W[a:b, :R[i]].copy(), order[a:b], sp['norm'][first[i]:first[i+1]],
+             sp['length'][first[i]:first[i+1]]) for i, (a, b) in enumerate(zip(bound[:-1], bound[1:]))]
+
+@patch
+def books(self:CiderD, refs:list): # image keys of the corpus, or lists of references
+    "The cooked references (see `_cook`) of each image: from the cache, or cooked together in one pass and cached."
+    sets = [tuple(r) if isinstance(r, list) else tuple(self.refs[r]) for r in refs]
+    new = list(dict.fromkeys(s for s in sets if s not in self.cache))          # not cached yet, each once
+    if new: self.cache.update(zip(new, self._cook(new)))
+    out = [self.cache[s] for s in sets]
+    for s in sets: self.cache.move_to_end(s)                                    # most recently used last
+    while self.cache_size is not None and len(self.cache) > self.cache_size: self.cache.popitem(last=False)
+    return out
 
 @patch
 def references(self:CiderD, refs): # an image key of the corpus, or a list of references
-    "Reference matrix of one image (see `_cook`), cooked once and cached."
-    return self.cooked(tuple(refs) if isinstance(refs, list) else tuple(self.refs[refs]))
+    "Reference matrices of one image (see `_cook`), cooked once and cached."
+    return self.books([refs])[0]
 
 # %% ../nbs/04_reward.ipynb #d38598ba
 @patch
@@ -300,7 +354,7 @@ def __call__(self:CiderD, cands:list, # [B][k] whitespace-tokenized candidates, 
     if len(cands) != len(refs): raise ValueError(f'{len(cands)} candidate lists for {len(refs)} reference sets')
     B, k, n = len(cands), len(cands[0]), self.n
     if any(len(c) != k for c in cands): raise ValueError('every image needs the same number k of candidates')
-    books = [self.references(r) for r in refs]
+    books = self.books(refs)
     R = max(b[1].shape[1] for b in books)
     key = np.concatenate([b * 2**40 + ids for b, (ids, *_) in enumerate(books)])  # [sum C] (image, n-gram), sorted
     W = np.zeros((len(key), R))                                                 # [sum C, R] references' TF-IDF

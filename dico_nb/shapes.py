@@ -15,17 +15,17 @@ from fastcore.basics import patch
 import numpy as np
 from PIL import Image, ImageDraw
 
-from .data import (LAYOUTS, Tally, clip_bpe, jpeg_bytes, write_split, write_manifest, dataset_spec,
-                          mp_context)
+from .shards import LAYOUTS, Tally, jpeg_bytes, write_split, write_manifest, dataset_spec, mp_context
+from .tokens import clip_bpe, rep_rate
 from concurrent.futures import ProcessPoolExecutor
 
 # %% auto #0
 __all__ = ['SHAPES', 'COLOURS', 'SIZES', 'RELATIONS', 'GRID', 'JITTER', 'MARGIN', 'SIZE_WORDS', 'NOUNS', 'PLURALS', 'ARTICLES',
-           'NUMBERS', 'REL_PHRASES', 'PICTURES', 'VOCAB', 'SYNONYMS', 'NUMBER_WORDS', 'REL_WORDS', 'holds',
+           'NUMBERS', 'REL_PHRASES', 'PICTURES', 'VOCAB', 'SYNONYMS', 'NUMBER_WORDS', 'REL_WORDS', 'TRUTH', 'holds',
            'scene_relations', 'sample_scene', 'shape_points', 'render', 'Mention', 'Relation', 'ParseError', 'words_of',
-           'Claim', 'Check', 'rep_rate', 'repeats', 'covered', 'check', 'plural', 'noun_phrase', 'sample_caption',
-           'references', 'shapes_records', 'xe_records', 'shape_jpeg', 'with_jpegs', 'shape_members', 'prepare_shapes',
-           'shapes_stats', 'stats_table', 'load_scenes', 'show_scenes']
+           'Claim', 'Check', 'repeats', 'covered', 'check', 'plural', 'noun_phrase', 'sample_caption', 'references',
+           'shapes_records', 'xe_records', 'shape_jpeg', 'with_jpegs', 'shape_members', 'prepare_shapes',
+           'shapes_stats', 'stats_table', 'load_scenes', 'shapes_truth', 'truth_metric', 'show_scenes']
 
 # %% ../nbs/01_shapes.ipynb #3940f461
 SHAPES = ('circle', 'square', 'triangle', 'star', 'diamond')
@@ -340,11 +340,6 @@ class Check:
     def repetitive(self)->bool: return bool(self.repeated)
 
 # %% ../nbs/01_shapes.ipynb #cee836be
-def rep_rate(words:list, n:int=2)->float:
-    "Share of the `n`-grams of `words` that already occurred earlier in them."
-    grams = [tuple(words[i:i + n]) for i in range(len(words) - n + 1)]
-    return 1 - len(set(grams)) / len(grams) if grams else 0.0
-
 def repeats(words:list,     # the caption's words
             mentions:list,  # its object phrases
             max_n:int=4):   # longest word run looked for
@@ -492,7 +487,7 @@ def xe_records(recs:list,   # records of the `dict` train split
 
 # %% ../nbs/01_shapes.ipynb #0bb96084
 def shape_jpeg(scene:dict, size:int=64, noise:float=6.0)->bytes:
-    "The scene rendered (see `render`) and encoded as the real data's JPEGs are (`dico_nb.data.jpeg_bytes`)."
+    "The scene rendered (see `render`) and encoded as the real data's JPEGs are (`dico_nb.shards.jpeg_bytes`)."
     return jpeg_bytes(render(scene, size, noise))
 
 def _jpegs(scenes, size, noise): return [shape_jpeg(s, size, noise) for s in scenes]
@@ -526,7 +521,7 @@ def prepare_shapes(out_dir:Path='data/shapes', # where shards and `manifest.json
                    shard_size:int=1000,# samples per shard
                    workers:int=2,      # shard-writing processes
                    name:str='shapes',  # dataset name: registered as `{name}_train_xe`, `{name}_val`, ...
-                   registry:Path=None, # registry file (default: `dico_nb.data.default_registry()`)
+                   registry:Path=None, # registry file (default: `dico_nb.shards.default_registry()`)
                    seed:int=0):        # the dataset's seed: same seed, byte-identical shards
     "Generate the shapes benchmark: `train_xe`, `train`, `val`, `test` shards, a manifest and registry entries."
     out_dir, recs, first = Path(out_dir), {}, 0
@@ -539,7 +534,8 @@ def prepare_shapes(out_dir:Path='data/shapes', # where shards and `manifest.json
         make = partial(shape_members, layout=layout, size=size, noise=noise)
         splits[split] = write_split(out_dir, split, rs, layout, shard_size, workers, make)
     return write_manifest(out_dir, name, splits, Tally(), registry, source='dico_nb.shapes', size=size, noise=noise,
-                          n_refs=n_refs, seed=seed, stats={k: shapes_stats(v) for k, v in recs.items()})
+                          n_refs=n_refs, seed=seed, stats={k: shapes_stats(v) for k, v in recs.items()},
+                          metrics=['dico_nb.shapes:truth_metric'])   # the checker's truth, for `evaluate` (below)
 
 # %% ../nbs/01_shapes.ipynb #2a822695
 def shapes_stats(recs:list)->dict:
@@ -579,6 +575,29 @@ def load_scenes(data,               # a registered name (`shapes_val`) or a `dat
             for m in tf:
                 if m.name.endswith('.scene.json'): out[m.name[:-len('.scene.json')]] = json.loads(tf.extractfile(m).read())
     return out
+
+# %% ../nbs/01_shapes.ipynb #0db2fdc7
+def shapes_truth(preds:dict,  # image key -> predicted caption
+                 scenes:dict):# image key -> scene (`load_scenes`)
+    "Checker means (x100): `grammatical`, `precision`, `recall`, `repetitive`; hallucination `CHAIR_i` and `CHAIR_s` (x100)."
+    cs = [check(preds[k], scenes[k]) for k in preds]
+    mean = lambda xs: 100 * sum(xs) / max(1, len(xs))
+    objs = [[c.holds for c in ch.claims if c.kind == 'object'] for ch in cs]  # per caption: each object phrase true?
+    n_obj = sum(map(len, objs))
+    return dict(grammatical=mean([c.grammatical for c in cs]), precision=mean([c.precision for c in cs]),
+                recall=mean([c.recall for c in cs]), repetitive=mean([c.repetitive for c in cs]),
+                CHAIR_i=100 * sum(not h for o in objs for h in o) / n_obj if n_obj else None,
+                CHAIR_s=mean([not all(o) for o in objs]))
+
+# %% ../nbs/01_shapes.ipynb #a9645bda
+TRUTH = ('grammatical', 'precision', 'recall', 'repetitive', 'CHAIR_i', 'CHAIR_s')   # the metrics `shapes_truth` reports
+
+def truth_metric(spec:dict): # `dataset_spec` of a shapes split
+    "The shapes truth of a split's captions as a metric hook `(preds, refs, keys) -> dict`: the hook a shapes manifest names."
+    scenes = load_scenes(spec)
+    def metric(preds:list, refs:list, keys:list)->dict: return shapes_truth(dict(zip(keys, preds)), scenes)
+    return metric
+truth_metric.reports = TRUTH
 
 # %% ../nbs/01_shapes.ipynb #8eb3eefe
 def show_scenes(recs:list,        # records with `scene` and `captions`

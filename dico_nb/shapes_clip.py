@@ -11,7 +11,8 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 
-from .data import clip_transform, clip_image_size, CaptionShards, dataset_spec
+from .data import clip_transform, clip_image_size, CaptionShards
+from .shards import dataset_spec
 from .shapes import check, sample_caption, noun_phrase, load_scenes, SHAPES, COLOURS, VOCAB
 from .reward import PREFIX, Scorer, RewardSpec, make_scorer, fit_images, make_clip, save_clip, encode_text, text_tokens, CiderD, simple_tokenize
 
@@ -201,7 +202,7 @@ def captioner_captions(model,                 # a `Captioner` in eval mode
                        batch:int=100):        # images per pass
     "Captions `{decoding: [N strings]}` of `model` by greedy, 5-beam and sampled (T = 1, 0.7) decoding."
     from dico_nb.decoding import greedy, beam_search, sample
-    from dico_nb.data import Tokenizer
+    from dico_nb.tokens import Tokenizer
     tok, g, out = Tokenizer(), torch.Generator().manual_seed(seed), {}
     for o in range(0, len(images), batch):
         mem = model.encode(images[o:o + batch].float())

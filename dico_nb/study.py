@@ -12,14 +12,15 @@ import torch
 from torch import Tensor
 
 from .data import CaptionLoader
-from .model import Captioner, model_transform, load_state_strict
+from .model import Captioner, model_transform
+from .checkpoint import load_state_strict
 from .decoding import sample
 from .shapes import Check, check, load_scenes
 from .reward import RewardSpec, make_scorer, PREFIX
 from .train import TrainConfig, make_config, load_checkpoint, eval_mode
 from .convert import load_captioner
-from .evaluate import evaluate, save_evaluation, model_device, table_header
-from .pipeline import ShapesJob, stage_data, stage_clips, stage_features, xe_cfg, ft_cfg, stage_train, job_threads, mean_std
+from .evaluate import evaluate, save_evaluation, model_device, table_header, columns
+from .pipeline import ShapesJob, stage_data, stage_clips, stage_features, xe_cfg, ft_cfg, stage_train, job_threads, mean_std, SHAPES_HEADERS
 
 # %% auto #0
 __all__ = ['ABLATIONS', 'COLUMNS', 'log_ratios', 'mean_se', 'sampled_kl', 'split_features', 'drift', 'Study', 'run_name',
@@ -209,10 +210,10 @@ def run_seed(study:Study, seed:int)->list:
     return recs
 
 # %% ../nbs/12_shapes_study.ipynb #ef43b1fd
-COLUMNS = [('gain', 'reward gain (PAC-S)', 1), ('RefPAC-S', 'RefPAC-S', 1), ('CIDEr', 'CIDEr', 1), ('BLEU-4', 'B-4', 1),
-           ('precision', 'truth prec.', 1), ('recall', 'truth rec.', 1), ('F1', 'truth F1', 1), ('grammatical', '% gram.', 1),
-           ('rep', '% rep. bigrams', 1), ('twice', '% object twice', 1), ('unfounded', '% ... unfounded', 1), ('vocab', 'vocab', 0), ('length', 'len', 1),
-           ('kl', 'KL (nats)', 3)]  # (key, header, decimals)
+COLUMNS = columns(['gain', 'RefPAC-S', 'CIDEr', 'BLEU-4', 'precision', 'recall', 'F1', 'grammatical', 'rep', 'twice', 'unfounded',
+                   'vocab', 'length', 'kl'],
+                  SHAPES_HEADERS | {'gain': ('reward gain (PAC-S)', 1), 'F1': ('truth F1', 1), 'twice': ('% object twice', 1),
+                                    'unfounded': ('% ... unfounded', 1), 'kl': ('KL (nats)', 3)})  # the study's own metrics
 
 def with_gain(records:list)->list:
     "The records with `metrics['gain']`: PAC-S minus the same seed's XE PAC-S."

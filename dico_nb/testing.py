@@ -9,7 +9,8 @@ from pathlib import Path
 from PIL import Image
 import torch
 
-from .data import prepare_karpathy, CaptionLoader, clip_transform
+from .shards import prepare_karpathy
+from .data import CaptionLoader, clip_transform
 
 # %% auto #0
 __all__ = ['U32', 'U16', 'fake_karpathy', 'quickstart', 'rounding_tol']

@@ -4,7 +4,7 @@
 
 # %% ../nbs/07_train.ipynb #ad569278
 from __future__ import annotations
-import contextlib, copy, dataclasses, hashlib, itertools, json, math, os, random, shutil, tarfile, warnings
+import contextlib, copy, dataclasses, hashlib, json, math, os, random, shutil, warnings
 from dataclasses import dataclass, asdict
 from pathlib import Path
 from typing import ClassVar
@@ -14,12 +14,15 @@ import torch.nn as nn
 import torch.distributed as dist
 from tqdm.auto import tqdm
 
-from .data import CaptionLoader, Tokenizer, Tally, DataError, dataset_spec, split_references, atomic_path, EOS_ID
-from .model import Captioner, CaptionerConfig, model_transform, load_state_strict
+from .data import CaptionLoader, split_references
+from .tokens import Tokenizer, EOS_ID
+from .shards import Tally, DataError, dataset_spec, atomic_path
+from .model import Captioner, CaptionerConfig, model_transform
+from .checkpoint import load_state_strict
 from .decoding import beam_search
 from .losses import dico_loss, scst_loss
 from .reward import RewardSpec, WEIGHTS, CUTS, PREFIX, make_scorer, make_reward, load_clip, CiderReward, simple_tokenize
-from .evaluate import evaluate
+from .evaluate import evaluate, metric_hook
 from .features import FeatureCache
 from .convert import load_captioner
 
@@ -27,11 +30,11 @@ from .convert import load_captioner
 __all__ = ['CHOICES', 'METHODS', 'REWARD_OPTIONS', 'RESUME_SAFE', 'MIN_LOSS_SCALE', 'Method', 'fields_of', 'register',
            'as_method', 'TrainConfig', 'flat_config', 'make_config', 'load_config', 'dico_config', 'scst_config', 'XE',
            'DiCO', 'SCST', 'setup_distributed', 'Objective', 'StepContext', 'trunk_features', 'xe_step', 'eval_mode',
-           'policy_context', 'candidates', 'policy_logprobs', 'reference_logprobs', 'dico_step', 'scst_step',
-           'validate', 'validation_reports', 'rng_state', 'set_rng_state', 'checksum', 'save_atomic', 'load_checkpoint',
-           'recover_swap', 'save_model_atomic', 'make_policy', 'make_reference', 'lr_factor', 'grad_accum_for',
-           'flat_numbers', 'trackers', 'Run', 'config_changes', 'check_resume', 'clip_gradients', 'postfix', 'train',
-           'config_cli', 'nscst_step', 'NewSCST']
+           'policy_context', 'candidates', 'policy_logprobs', 'policy_loss', 'reference_logprobs', 'dico_step',
+           'scst_step', 'validate', 'validation_reports', 'rng_state', 'set_rng_state', 'checksum', 'save_atomic',
+           'load_checkpoint', 'recover_swap', 'save_model_atomic', 'make_policy', 'make_reference', 'lr_factor',
+           'grad_accum_for', 'flat_numbers', 'trackers', 'Run', 'config_changes', 'check_resume', 'clip_gradients',
+           'postfix', 'train', 'config_cli', 'nscst_step', 'NewSCST']
 
 # %% ../nbs/07_train.ipynb #1a4784ec
 CHOICES = dict(optimizer=('adamw', 'adam'), schedule=('warmup', 'constant'), amp=('fp16', 'bf16', 'none'),
@@ -304,6 +307,12 @@ def policy_logprobs(policy:Captioner, tokens, feats, ctx,
     "The policy's sequence log-probs of `tokens` `[B*k]`, with gradient, in the configured mode."
     with policy_context(policy, ctx): return policy.seq_logprobs(tokens, feats=feats, memory=memory)
 
+def policy_loss(policy:Captioner, tokens, feats, ctx,
+                share, # `share(s [b, k], i [b])`: images `i`'s share of the loss, from the policy's log-probs `s` of their candidates
+                memory=None): # as in `policy_logprobs`
+    "`(loss, s)`: the loss of the policy's sequence log-probs `s` `[B*k]` (detached), the LM head's gradient formed in its forward pass (`Captioner.seq_loss`)."
+    with policy_context(policy, ctx): return policy.seq_loss(tokens, share, ctx.cfg.k, feats=feats, memory=memory)
+
 @torch.no_grad()
 def reference_logprobs(reference:Captioner, tokens, feats):
     "The frozen reference model's sequence log-probs of `tokens` `[B*k]`, always in eval mode."
@@ -311,18 +320,20 @@ def reference_logprobs(reference:Captioner, tokens, feats):
 
 # %% ../nbs/07_train.ipynb #b6cce152
 def dico_step(policy:Captioner, batch:dict, ctx,
-              mark=None): # a callable `mark(phase)` run after each phase (trunk, beam search, reward, policy forward, reference forward); None: nothing
+              mark=None): # a callable `mark(phase)` run after each phase (trunk, beam search, reward, reference forward, policy forward); None: nothing
     "DiCO loss on the policy's own beam-search candidates."
     feats, tokens, memory = candidates(policy, batch, ctx, mark)
     B, k = len(batch['keys']), ctx.cfg.k
     rewards = ctx.reward(batch, tokens).view(B, k)                             # [B, k]
     if mark: mark('reward')
-    s_policy = policy_logprobs(policy, tokens, feats, ctx, memory).view(B, k)  # [B, k] with grad
-    if mark: mark('policy forward')
     s_ref = reference_logprobs(ctx.reference, tokens, feats).view(B, k)        # [B, k]
     if mark: mark('reference forward')
-    loss, logs = dico_loss(s_policy, s_ref, rewards, ctx.method.beta, ctx.method.tau)
-    return loss, dict(logs, cut_off=(tokens != EOS_ID).all(-1).float().mean())   # share of candidates cut at max_len
+    beta, tau = ctx.method.beta, ctx.method.tau
+    share = lambda s, i: dico_loss(s, s_ref[i], rewards[i], beta, tau)[0] * len(i) / B  # images i's part of the mean over images
+    loss, s_policy = policy_loss(policy, tokens, feats, ctx, share, memory)    # scalar with grad, [B*k] detached
+    if mark: mark('policy forward')
+    logs = dico_loss(s_policy.view(B, k), s_ref, rewards, beta, tau)[1]        # the logged scalars, from the same log-probs
+    return loss, dict(logs, loss=loss.detach(), cut_off=(tokens != EOS_ID).all(-1).float().mean())  # cut_off: candidates cut at max_len
 
 def scst_step(policy:Captioner, batch:dict, ctx,
               mark=None): # as in `dico_step`
@@ -331,9 +342,10 @@ def scst_step(policy:Captioner, batch:dict, ctx,
     B, k = len(batch['keys']), ctx.cfg.k
     rewards = ctx.reward(batch, tokens).view(B, k)
     if mark: mark('reward')
-    s_policy = policy_logprobs(policy, tokens, feats, ctx, memory).view(B, k)
+    share = lambda s, i: scst_loss(s, rewards[i])[0] * len(i) / B              # images i's part of the mean over candidates
+    loss, s_policy = policy_loss(policy, tokens, feats, ctx, share, memory)
     if mark: mark('policy forward')
-    return scst_loss(s_policy, rewards)
+    return loss, dict(scst_loss(s_policy.view(B, k), rewards)[1], loss=loss.detach())
 
 # %% ../nbs/07_train.ipynb #db29b477
 def validate(policy:Captioner, run)->dict: # `run`: a `Run` (its `cfg`, `val_spec`, `scorer`, `transform`)
@@ -346,9 +358,9 @@ def validate(policy:Captioner, run)->dict: # `run`: a `Run` (its `cfg`, `val_spe
 
 def validation_reports(spec:dict,   # `dataset_spec` of the validation split
                        reward:bool): # whether the run has a reward CLIP
-    "The selectable metrics `validate` reports on `spec`: CIDEr-fast, PAC-S / RefPAC-S with a reward, precision / recall on shapes splits."
-    with tarfile.open(spec['urls'][0]) as tf: scenes = any(m.name.endswith('.scene.json') for m in itertools.islice(tf, 8))
-    return {'CIDEr-fast'} | ({'PAC-S', 'RefPAC-S'} if reward else set()) | ({'precision', 'recall'} if scenes else set())
+    "The metrics `validate` reports on `spec`: CIDEr-fast, PAC-S / RefPAC-S with a reward, and those of the dataset's own metric hooks (the truth on shapes)."
+    own = {k for name in spec.get('metrics', []) for k in metric_hook(name).reports}   # `06_evaluate`: known before decoding
+    return {'CIDEr-fast'} | ({'PAC-S', 'RefPAC-S'} if reward else set()) | own
 
 # %% ../nbs/07_train.ipynb #e8fce2c0
 def rng_state()->dict:
@@ -762,7 +774,7 @@ def config_cli(preset:TrainConfig, # defaults for every option, the method's set
 
 # %% ../nbs/07_train.ipynb #1afa4e22
 from .decoding import sample
-from .data import PAD_ID
+from .tokens import PAD_ID
 
 def nscst_step(policy:Captioner, batch:dict, ctx:StepContext)->tuple:
     "Self-critical loss on `k` sampled captions per image, each against the mean reward of the image's others, per generated token."

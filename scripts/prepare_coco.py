@@ -1,7 +1,7 @@
 #!/usr/bin/env python
 "Karpathy json + image folder -> webdataset shards (train_xe, train, val, test), manifest and registry entries."
 from fastcore.script import call_parse
-from dico_nb.data import prepare_karpathy
+from dico_nb.shards import prepare_karpathy
 
 @call_parse
 def main(karpathy_json:str,           # `dataset_coco.json` or `dataset_flickr30k.json` (Karpathy's splits)

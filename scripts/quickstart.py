@@ -1,7 +1,7 @@
 #!/usr/bin/env python
 "First run on a new machine: build a small Karpathy-style dataset, prepare its shards, print a batch."
 from fastcore.script import call_parse
-from dico_nb.data import Tokenizer
+from dico_nb.tokens import Tokenizer
 from dico_nb.testing import quickstart
 
 @call_parse

@@ -2,7 +2,7 @@
 import io, json, os, re, shutil, subprocess, sys, tokenize
 from pathlib import Path
 import pytest
-from nbdev.doclinks import _nbpath2html  # nbdev's page name for a notebook (`00_data.ipynb` -> `data.html`)
+from nbdev.doclinks import _nbpath2html  # nbdev's page name for a notebook (`00c_data.ipynb` -> `data.html`)
 
 ROOT = Path(__file__).resolve().parents[1]
 NBS = sorted(p for p in (ROOT/'nbs').glob('*.ipynb') if not p.name.startswith(('_', '.')))

@@ -19,7 +19,7 @@ def test_notebook(nb):
     _run([BIN/'nbdev_test', '--path', str(nb)], ROOT)
 
 # The notebooks that compare float computations done two ways (their bounds come from `dico_nb.testing.rounding_tol`).
-FLOAT_NBS = ['02_model', '02b_features', '02c_convert', '03_decoding', '04_reward', '05_losses', '06_evaluate', '07_train']
+FLOAT_NBS = ['02_logprobs', '02_model', '02b_features', '02c_convert', '03_decoding', '04_reward', '05_losses', '06_evaluate', '07_train']
 
 @pytest.mark.parametrize('nb', FLOAT_NBS)
 def test_notebook_as_another_cpu(nb):
