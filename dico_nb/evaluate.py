@@ -262,6 +262,8 @@ def train_split_of(name:str,           # a registry name such as 'shapes_test'
 def metric_hook(name:str): # 'module:function', as a dataset's manifest names it
     "The hook factory `name` names: `factory(spec)` is a metric hook for that split; `factory.reports` the keys it reports."
     mod, _, fn = name.partition(':')
+    if not mod.startswith('dico_nb.'):
+        raise ValueError(f"metric hook {name!r}: a manifest names hooks of dico_nb's modules only (pass a project's own as `metric_fns`)")
     try: return getattr(importlib.import_module(mod), fn)
     except (ImportError, AttributeError) as e: raise ValueError(f"metric hook {name!r} (named by a dataset's manifest) cannot be loaded: {e}") from None
 

@@ -257,6 +257,7 @@ class CiderD:
                  n:int=4,                    # longest n-gram
                  sigma:float=6.,             # width of the Gaussian length penalty
                  cache_size:Optional[int]=None): # images whose reference matrices are kept (LRU); None: all
+        if cache_size is not None and cache_size < 0: raise ValueError(f'CiderD: cache_size={cache_size}; give >= 0 images, or None for all')
         self.refs = refs if isinstance(refs, dict) else dict(enumerate(refs))
         self.n, self.sigma, self.base, self.vocab = n, sigma, code_base(n), {}  # vocab: word -> id 1..base-1
         sets = list(self.refs.values())
@@ -280,9 +281,10 @@ def grams(self:CiderD, sentences:list, # whitespace-tokenized sentences
     words = [s.split() for s in sentences]
     n_words = np.array([len(w) for w in words], dtype=np.int64)                # [S]
     vocab, temp, b = self.vocab, {}, self.base
+    unseen = {w for ws in words for w in ws if w not in vocab}
+    if len(vocab) + len(unseen) >= b: raise ValueError(f'CiderD: more than {b - 1} distinct words, vocabulary and call together')
     if grow: ids = [vocab.setdefault(w, len(vocab) + 1) for ws in words for w in ws]
     else: ids = [vocab.get(w) or temp.setdefault(w, b - 1 - len(temp)) for ws in words for w in ws]  # unseen: b-1, b-2, ...
-    if len(vocab) + len(temp) >= b: raise ValueError(f'CiderD: more than {b - 1} distinct words, vocabulary and call together')
     w = np.array(ids, dtype=np.int64)                                          # [W] word ids, sentence after sentence
     sent = np.repeat(np.arange(len(words)), n_words)                           # [W] the sentence of each word
     end = np.repeat(n_words.cumsum(), n_words)                                 # [W] one past its sentence's last word
@@ -396,7 +398,7 @@ class CiderReward:
         caps = [self.tok.decode(t) for t in tokens]
         cands = [caps[i * k:(i + 1) * k] for i in range(len(batch['keys']))]
         refs = [[simple_tokenize(r) for r in rs] for rs in batch['refs']]
-        return self.cider([[simple_tokenize(c) for c in cs] for cs in cands], refs).flatten().float()
+        return self.cider([[simple_tokenize(c) for c in cs] for cs in cands], refs).flatten().float().to(tokens.device)
 
 # %% ../nbs/04_reward.ipynb #b6485d9e
 WEIGHTS = dict(pacs=2.0, clips=2.5)   # w of PAC-S and of CLIP-S (Hessel et al.): the one place these numbers live

@@ -21,11 +21,12 @@ from concurrent.futures import ProcessPoolExecutor
 
 # %% auto #0
 __all__ = ['SHAPES', 'COLOURS', 'SIZES', 'RELATIONS', 'GRID', 'JITTER', 'MARGIN', 'SIZE_WORDS', 'NOUNS', 'PLURALS', 'ARTICLES',
-           'NUMBERS', 'REL_PHRASES', 'PICTURES', 'VOCAB', 'SYNONYMS', 'NUMBER_WORDS', 'REL_WORDS', 'TRUTH', 'holds',
-           'scene_relations', 'sample_scene', 'shape_points', 'render', 'Mention', 'Relation', 'ParseError', 'words_of',
-           'Claim', 'Check', 'repeats', 'covered', 'check', 'plural', 'noun_phrase', 'sample_caption', 'references',
-           'shapes_records', 'xe_records', 'shape_jpeg', 'with_jpegs', 'shape_members', 'prepare_shapes',
-           'shapes_stats', 'stats_table', 'load_scenes', 'shapes_truth', 'truth_metric', 'show_scenes']
+           'NUMBERS', 'REL_PHRASES', 'PICTURES', 'VOCAB', 'SYNONYMS', 'NUMBER_WORDS', 'REL_WORDS', 'METRIC_HOOKS',
+           'TRUTH', 'holds', 'scene_relations', 'sample_scene', 'shape_points', 'render', 'Mention', 'Relation',
+           'ParseError', 'words_of', 'Claim', 'Check', 'repeats', 'covered', 'check', 'plural', 'noun_phrase',
+           'sample_caption', 'references', 'shapes_records', 'xe_records', 'shape_jpeg', 'with_jpegs', 'shape_members',
+           'prepare_shapes', 'shapes_stats', 'stats_table', 'load_scenes', 'shapes_truth', 'truth_metric',
+           'show_scenes']
 
 # %% ../nbs/01_shapes.ipynb #3940f461
 SHAPES = ('circle', 'square', 'triangle', 'star', 'diamond')
@@ -511,6 +512,8 @@ def shape_members(rec:dict,         # a record with `key`, `captions`, `scene` (
             LAYOUTS[layout]: text.encode('utf-8'), 'scene.json': json.dumps(rec['scene']).encode()}
 
 # %% ../nbs/01_shapes.ipynb #78d96565
+METRIC_HOOKS = ['dico_nb.shapes:truth_metric']   # what `evaluate` runs on shapes data: the checker's truth (`truth_metric`, below)
+
 def prepare_shapes(out_dir:Path='data/shapes', # where shards and `manifest.json` go
                    n_train:int=20000,  # training images (the `train_xe` split has `n_refs` samples per image)
                    n_val:int=1000,     # validation images
@@ -535,7 +538,7 @@ def prepare_shapes(out_dir:Path='data/shapes', # where shards and `manifest.json
         splits[split] = write_split(out_dir, split, rs, layout, shard_size, workers, make)
     return write_manifest(out_dir, name, splits, Tally(), registry, source='dico_nb.shapes', size=size, noise=noise,
                           n_refs=n_refs, seed=seed, stats={k: shapes_stats(v) for k, v in recs.items()},
-                          metrics=['dico_nb.shapes:truth_metric'])   # the checker's truth, for `evaluate` (below)
+                          metrics=METRIC_HOOKS)
 
 # %% ../nbs/01_shapes.ipynb #2a822695
 def shapes_stats(recs:list)->dict:

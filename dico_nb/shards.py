@@ -4,7 +4,7 @@
 
 # %% ../nbs/00a_shards.ipynb #8168ae65
 from __future__ import annotations
-import contextlib, hashlib, io, json, os, random, shutil, threading, time
+import contextlib, hashlib, importlib, io, json, os, random, shutil, threading, time
 from collections import Counter
 from concurrent.futures import ProcessPoolExecutor
 from functools import partial
@@ -18,8 +18,8 @@ from fastcore.basics import store_attr
 # %% auto #0
 __all__ = ['HANDLERS', 'SPLITS', 'LAYOUTS', 'DataError', 'check_handler', 'Tally', 'to_rgb', 'load_image', 'resize_short',
            'jpeg_bytes', 'caption_ok', 'karpathy_items', 'image_id', 'atomic_path', 'encode_members', 'write_shard',
-           'mp_context', 'write_split', 'default_registry', 'register', 'dataset_spec', 'write_manifest', 'shard_files',
-           'check_settings', 'prepare_karpathy']
+           'mp_context', 'write_split', 'default_registry', 'register', 'dataset_spec', 'declared_metrics',
+           'write_manifest', 'shard_files', 'check_settings', 'prepare_karpathy']
 
 # %% ../nbs/00a_shards.ipynb #c5a2c306
 class DataError(ValueError):
@@ -280,7 +280,12 @@ def dataset_spec(name:str,           # a registered name (`coco_val`), or a mani
     if not mpath.exists(): raise FileNotFoundError(f"dataset {name!r}: its manifest {mpath} is gone (prepare the dataset again)")
     m = json.loads(mpath.read_text()); s = m['splits'][split]
     return dict(name=name, layout=s['layout'], urls=[str(mpath.parent/u) for u in s['shards']], count=s['count'],
-                metrics=m.get('metrics', []))   # 'module:function' names of the dataset's own metric hooks (`dico_nb.evaluate`)
+                metrics=m['metrics'] if 'metrics' in m else declared_metrics(m.get('source')))  # the dataset's own metric hooks
+
+def declared_metrics(source:str)->list: # the `source` a manifest records: the module that prepared the data
+    "The metric hooks a `dico_nb` module that prepares data declares (its `METRIC_HOOKS`): for manifests written before they named theirs."
+    if not (isinstance(source, str) and source.startswith('dico_nb.')): return []
+    return list(getattr(importlib.import_module(source), 'METRIC_HOOKS', []))
 
 # %% ../nbs/00a_shards.ipynb #d24b647e
 def write_manifest(out_dir:Path,      # the dataset folder

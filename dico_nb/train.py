@@ -359,7 +359,11 @@ def validate(policy:Captioner, run)->dict: # `run`: a `Run` (its `cfg`, `val_spe
 def validation_reports(spec:dict,   # `dataset_spec` of the validation split
                        reward:bool): # whether the run has a reward CLIP
     "The metrics `validate` reports on `spec`: CIDEr-fast, PAC-S / RefPAC-S with a reward, and those of the dataset's own metric hooks (the truth on shapes)."
-    own = {k for name in spec.get('metrics', []) for k in metric_hook(name).reports}   # `06_evaluate`: known before decoding
+    def reports(name):
+        r = getattr(metric_hook(name), 'reports', None)                       # `06_evaluate`: known before decoding
+        if r is None: raise ValueError(f"metric hook {name!r} of {spec.get('name')} lists no `reports` (the metric keys it reports)")
+        return r
+    own = {k for name in spec.get('metrics', []) for k in reports(name)}
     return {'CIDEr-fast'} | ({'PAC-S', 'RefPAC-S'} if reward else set()) | own
 
 # %% ../nbs/07_train.ipynb #e8fce2c0
