@@ -547,7 +547,8 @@ class Run:
         pixels = self.ctx.features is None or self.cfg.method.pixels   # a reward scores the images
         return self.stream(CaptionLoader(self.cfg.data, self.cfg.batch_size, self.transform, train=True, workers=self.cfg.workers,
                                   shuffle=self.cfg.shuffle, seed=self.cfg.seed, start_batch=self.batches,
-                                  handler='skip', registry=self.cfg.registry or None, images=pixels))
+                                  handler='skip', registry=self.cfg.registry or None, images=pixels,
+                                  tokenizer=Tokenizer(self.cfg.max_len)))
 
     def stream(self, loader:CaptionLoader, # an endless training stream (`train=True`, `handler='skip'`)
                patience:int=1000):             # defective samples in a row, without a good one, before giving up
