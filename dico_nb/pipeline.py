@@ -13,7 +13,7 @@ import torch
 
 from .shards import dataset_spec, atomic_path
 from .data import CaptionLoader, split_references
-from .shapes import prepare_shapes, load_scenes, show_scenes, check
+from .shapes import prepare_shapes, load_scenes, show_scenes, check, check_level, level_name
 from .model import Captioner, CaptionerConfig, model_transform
 from .features import cache_features
 from .reward import RewardSpec, make_scorer, PREFIX
@@ -31,8 +31,10 @@ __all__ = ['SHAPES_HEADERS', 'COLUMNS', 'ShapesJob', 'stage_data', 'stage_clips'
 @dataclass
 class ShapesJob:
     "The sizes and settings of the shapes run; saved in the report."
-    name: str = 'shapes'           # run name: outputs go to `runs/{name}-seed{seed}/`
+    name: str = ''                 # run name: outputs go to `runs/{name}-seed{seed}/` (default: the level's data name, 'shapes' or 'shapes_hard')
     baseline: str = 'dico'         # the fine-tuning method: 'dico', or a baseline ('scst', 'nscst', any registered method) with the same reward
+    level: str = 'easy'            # the shapes level (`dico_nb.shapes.LEVELS`): 'easy', or 'hard' (up to 6 objects, counts, distractors)
+    reward: str = 'evaluator'      # the fine-tuning reward: 'evaluator' (the level's evaluator CLIP) or 'trunk' (the trunk CLIP: CLIP's blind spots kept)
     seed: int = 0                  # data order, initialisation, dropout
     data_dir: str = 'data'         # shapes shards, registry and the two CLIPs
     runs_dir: str = 'runs'         # training runs and reports
@@ -47,7 +49,7 @@ class ShapesJob:
     ft_steps: int = 300            # DiCO / SCST steps of 16 images (8 per micro-batch, the reference's global batch) x k candidates
     ft_lr: float = 1e-5            # DiCO / SCST learning rate (constant)
     k: int = 5                     # beams
-    max_len: int = 24              # longest caption, BOS included
+    max_len: int = 0               # longest caption, BOS included (0: the level's, 24 easy, 40 hard)
     eval_every: int = 50           # fine-tuning validations (200 images, fast metrics) for the curves
     workers: int = 2               # loader workers
     threads: int = 0               # torch threads (0: one per core left to this process besides the loader workers)
@@ -56,43 +58,50 @@ class ShapesJob:
         tuners = [m for m in METHODS if m != 'xe']
         if self.baseline not in tuners: raise ValueError(f"ShapesJob.baseline={self.baseline!r}: choose one of {', '.join(tuners)}")
         if self.clips not in ('shipped', 'train'): raise ValueError(f"ShapesJob.clips={self.clips!r}: choose shipped or train")
+        if self.reward not in ('evaluator', 'trunk'): raise ValueError(f"ShapesJob.reward={self.reward!r}: choose evaluator or trunk")
+        self.name = self.name or level_name(check_level(self.level)) + ('' if self.reward == 'evaluator' else f'-{self.reward}_reward')
+        self.max_len = self.max_len or (24 if self.level == 'easy' else 40)
 
     @property
     def out(self)->Path: return Path(self.runs_dir)/f"{self.name}-seed{self.seed}"
     @property
     def registry(self)->Path: return Path(self.data_dir)/'registry.json'
+    def split(self, s:str)->str: return f"{level_name(self.level)}_{s}"   # a split's registry name: 'shapes_test', 'shapes_hard_test'
+    @property
+    def evaluator(self)->str: return 'evaluator' if self.level == 'easy' else f'{self.level}_evaluator'  # its `SHAPES_CLIPS` name
 
 # %% ../nbs/10_pipeline.ipynb #4ea3cfe7
 def stage_data(job:ShapesJob)->tuple:
     "The shapes shards' folder, written unless registered and present, and whether it wrote them."
-    try: dataset_spec('shapes_test', job.registry); return Path(job.data_dir)/'shapes', False
+    out = Path(job.data_dir)/level_name(job.level)
+    try: dataset_spec(job.split('test'), job.registry); return out, False
     except (KeyError, FileNotFoundError): pass
-    prepare_shapes(Path(job.data_dir)/'shapes', n_train=job.n_train, n_val=job.n_eval, n_test=job.n_eval,
-                   workers=job.workers, registry=job.registry)
-    return Path(job.data_dir)/'shapes', True
+    prepare_shapes(out, n_train=job.n_train, n_val=job.n_eval, n_test=job.n_eval, workers=job.workers, registry=job.registry, level=job.level)
+    return out, True
 
 def stage_clips(job:ShapesJob)->tuple:
-    "Paths of the trunk CLIP and the evaluator CLIP, and whether it trained any (`job.clips='train'`, when missing)."
+    "Paths of the trunk CLIP and the level's evaluator CLIP, and whether it trained any (`job.clips='train'`, when missing)."
+    names = ('trunk', job.evaluator)
     if job.clips == 'shipped':
-        paths = [shipped_clip(n) for n in ('trunk', 'evaluator')]
+        paths = [shipped_clip(n) for n in names]
         missing = [str(p) for p in paths if not p.exists()]
         if missing: raise FileNotFoundError(f"shipped shapes CLIPs missing: {', '.join(missing)}. Make them with "
                                             "`python scripts/train_shapes_clip.py`, or run the job with `--clips train`")
         return *paths, False
-    paths = [Path(job.data_dir)/'models'/f'shapes_{n}.safetensors' for n in ('trunk', 'evaluator')]
-    todo = [(n, p) for n, p in zip(('trunk', 'evaluator'), paths) if not p.exists()]
+    paths = [Path(job.data_dir)/'models'/f'shapes_{n}.safetensors' for n in names]
+    todo = [(n, p) for n, p in zip(names, paths) if not p.exists()]
     for n, p in todo:
         print(f"training the {n} CLIP: {SHAPES_CLIPS[n]}")
         make_shapes_clip(n, p, job.registry, job.clip_steps, threads=1)   # one thread: the shipped weights, bit for bit
     return *paths, bool(todo)
 
 def stage_features(job:ShapesJob, trunk:Path)->tuple:
-    "The trunk's features of every training image, computed once per trunk file (`data_dir/features/{its sha256}`), and whether it computed them."
-    out = Path(job.data_dir)/'features'/hashlib.sha256(Path(trunk).read_bytes()).hexdigest()[:16]
+    "The trunk's features of every training image, computed once per trunk file and level (`data_dir/features/{its sha256}[-{data}]`), and whether it computed them."
+    out = Path(job.data_dir)/'features'/(hashlib.sha256(Path(trunk).read_bytes()).hexdigest()[:16] + ('' if job.level == 'easy' else f'-{level_name(job.level)}'))
     if (out/'index.json').exists(): return out, False
     model = Captioner(CaptionerConfig(**captioner_model(job, trunk))).eval()
-    loader = CaptionLoader('shapes_train', 64, model_transform(model), workers=job.workers, registry=job.registry)
-    with atomic_path(out) as tmp: cache_features(model.trunk, loader, tmp, source=dict(trunk=str(trunk), data='shapes_train'))
+    loader = CaptionLoader(job.split('train'), 64, model_transform(model), workers=job.workers, registry=job.registry)
+    with atomic_path(out) as tmp: cache_features(model.trunk, loader, tmp, source=dict(trunk=str(trunk), data=job.split('train')))
     return out, True
 
 # %% ../nbs/10_pipeline.ipynb #4db5ae0c
@@ -105,17 +114,17 @@ def captioner_model(job:ShapesJob, trunk:Path)->dict:
 
 def xe_cfg(job:ShapesJob, trunk:Path, features:Path=None)->TrainConfig:
     "XE pre-training on `shapes_train_xe` (from the trunk's cached `features` when given), best checkpoint by CIDEr."
-    return TrainConfig(method='xe', data='shapes_train_xe', val_data='shapes_val', out_dir=str(job.out/'xe'),
-                       model=captioner_model(job, trunk), vocab_from='shapes_train', steps=job.xe_steps, batch_size=64,
+    return TrainConfig(method='xe', data=job.split('train_xe'), val_data=job.split('val'), out_dir=str(job.out/'xe'),
+                       model=captioner_model(job, trunk), vocab_from=job.split('train'), steps=job.xe_steps, batch_size=64,
                        grad_accum=1, lr=job.xe_lr, weight_decay=0.01, max_len=job.max_len, eval_every=job.xe_steps // 4,
                        eval_images=200, ckpt_every=200, seed=job.seed, workers=job.workers, registry=str(job.registry),
                        features=str(features or ''))
 
-def ft_cfg(job:ShapesJob, evaluator:Path, features:Path=None)->TrainConfig:
-    "DiCO (or SCST) fine-tuning from the XE model with the evaluator as reward; best by RefPAC-S."
+def ft_cfg(job:ShapesJob, reward:Path, features:Path=None)->TrainConfig:
+    "DiCO (or SCST) fine-tuning from the XE model with the CLIP at `reward` as reward (PAC-S's w = 2); best by its RefPAC-S."
     make = dico_config if job.baseline == 'dico' else partial(scst_config, method=job.baseline)   # baselines: SCST's recipe
-    return make(data='shapes_train', val_data='shapes_val', out_dir=str(job.out/job.baseline), init=str(job.out/'xe/best'),
-                reward=str(evaluator), steps=job.ft_steps, lr=job.ft_lr, k=job.k, max_len=job.max_len,
+    return make(data=job.split('train'), val_data=job.split('val'), out_dir=str(job.out/job.baseline), init=str(job.out/'xe/best'),
+                reward=str(reward), steps=job.ft_steps, lr=job.ft_lr, k=job.k, max_len=job.max_len,
                 eval_every=job.eval_every, eval_images=200, ckpt_every=50, log_every=5, seed=job.seed,
                 workers=job.workers, registry=str(job.registry), features=str(features or ''))
 
@@ -133,7 +142,7 @@ def stage_eval(job:ShapesJob, name:str, ckpt:Path, trunk:Path, evaluator:Path)->
     out = job.out/'eval'
     f = out/f'{name}.metrics.json'
     if f.exists(): return json.loads(f.read_text())['metrics'], False
-    ev = evaluate(load_captioner(ckpt), 'shapes_test', job.k, job.max_len, registry=job.registry,
+    ev = evaluate(load_captioner(ckpt), job.split('test'), job.k, job.max_len, registry=job.registry,
                   clip=make_scorer(RewardSpec(str(trunk), 'clips', PREFIX)), pacs=make_scorer(RewardSpec(str(evaluator), 'pacs', PREFIX)))
     save_evaluation(ev, out, name, checkpoint=str(ckpt))
     return ev['metrics'], True
@@ -170,8 +179,8 @@ def curves(log:Path, out:Path):
 def write_report(job:ShapesJob, rows:dict, seconds:dict)->Path:
     "`report.md`: the table, the curves, the timings and the settings."
     fig = curves(job.out/job.baseline/'log.jsonl', job.out/f'{job.baseline}_curves.png')
-    lines = [f"# Shapes benchmark: XE vs {job.baseline.upper()} (seed {job.seed})", '',
-             f'Metrics on shapes_test ({job.n_eval:,} images, x100 except vocab and length).', '',
+    lines = [f"# Shapes benchmark{'' if job.level == 'easy' else f', {job.level} level'}: XE vs {job.baseline.upper()} (seed {job.seed})", '',
+             f"Metrics on {job.split('test')} ({job.n_eval:,} images, x100 except vocab and length).", '',
              table_header(COLUMNS)] + [table_row(m, n, COLUMNS) for n, m in rows.items()]
     lines += ['', '![test images with references and captions](samples.png)', '', f'![curves]({fig.name})', '', '## Wall time (s)', '', '| stage | seconds |', '|---|---:|']
     lines += [f"| {k} | {v:.0f} |" for k, v in seconds.items()]
@@ -195,7 +204,7 @@ def samples_figure(job:ShapesJob, # a finished job (reads its `eval/*.prediction
                    n:int=8):      # test images shown
     "Test images with two references and each model's caption on shapes_test, with the checker's verdict."
     import matplotlib; matplotlib.use('Agg'); import matplotlib.pyplot as plt
-    scenes, refs = load_scenes('shapes_test', job.registry), split_references('shapes_test', job.registry)
+    scenes, refs = load_scenes(job.split('test'), job.registry), split_references(job.split('test'), job.registry)
     keys = list(scenes)[:n]
     preds = {name: {p['image_id']: p['caption'] for p in json.loads((job.out/'eval'/f'{name}.predictions.json').read_text())}
              for name in ('xe', job.baseline)}
@@ -225,7 +234,7 @@ def run_shapes(job:ShapesJob=None)->Path:
     trunk, evaluator = timed('CLIPs', stage_clips, job)
     feats = timed('features', stage_features, job, trunk)
     xe = timed('XE', stage_train, xe_cfg(job, trunk, feats))
-    ft = timed(job.baseline.upper(), stage_train, ft_cfg(job, evaluator, feats))
+    ft = timed(job.baseline.upper(), stage_train, ft_cfg(job, trunk if job.reward == 'trunk' else evaluator, feats))
     rows = {'XE': timed('evaluation XE', stage_eval, job, 'xe', xe, trunk, evaluator),
             job.baseline.upper(): timed(f'evaluation {job.baseline.upper()}', stage_eval, job, job.baseline, ft, trunk, evaluator)}
     samples_figure(job, job.out/'samples.png')

@@ -20,19 +20,19 @@ from .tokens import clip_bpe, rep_rate
 from concurrent.futures import ProcessPoolExecutor
 
 # %% auto #0
-__all__ = ['SHAPES', 'COLOURS', 'SIZES', 'RELATIONS', 'GRID', 'JITTER', 'MARGIN', 'SIZE_WORDS', 'NOUNS', 'PLURALS', 'ARTICLES',
-           'NUMBERS', 'REL_PHRASES', 'PICTURES', 'VOCAB', 'SYNONYMS', 'NUMBER_WORDS', 'REL_WORDS', 'METRIC_HOOKS',
-           'TRUTH', 'holds', 'scene_relations', 'sample_scene', 'shape_points', 'render', 'Mention', 'Relation',
-           'ParseError', 'words_of', 'Claim', 'Check', 'repeats', 'covered', 'check', 'plural', 'noun_phrase',
-           'sample_caption', 'references', 'shapes_records', 'xe_records', 'shape_jpeg', 'with_jpegs', 'shape_members',
-           'prepare_shapes', 'shapes_stats', 'stats_table', 'load_scenes', 'shapes_truth', 'truth_metric',
-           'show_scenes']
+__all__ = ['SHAPES', 'COLOURS', 'SIZES', 'RELATIONS', 'GRID', 'JITTER', 'MARGIN', 'LEVELS', 'SIZE_WORDS', 'NOUNS', 'PLURALS',
+           'ARTICLES', 'NUMBERS', 'REL_PHRASES', 'PICTURES', 'VOCAB', 'SYNONYMS', 'NUMBER_WORDS', 'REL_WORDS',
+           'METRIC_HOOKS', 'TRUTH', 'holds', 'scene_relations', 'sample_scene', 'check_level', 'level_name',
+           'shape_points', 'render', 'Mention', 'Relation', 'ParseError', 'words_of', 'Claim', 'Check', 'repeats',
+           'covered', 'check', 'plural', 'noun_phrase', 'sample_caption', 'references', 'shapes_records', 'xe_records',
+           'shape_jpeg', 'with_jpegs', 'shape_members', 'prepare_shapes', 'shapes_stats', 'stats_table', 'load_scenes',
+           'shapes_truth', 'truth_metric', 'show_scenes']
 
 # %% ../nbs/01_shapes.ipynb #3940f461
 SHAPES = ('circle', 'square', 'triangle', 'star', 'diamond')
 COLOURS = {'red': (225, 35, 35), 'green': (40, 185, 60), 'blue': (45, 90, 235), 'yellow': (245, 225, 40),
            'purple': (150, 55, 205), 'orange': (250, 140, 20), 'white': (245, 245, 245)}
-SIZES = {'small': 0.07, 'big': 0.12}  # outer radius, as a fraction of the image side
+SIZES = {'small': 0.07, 'big': 0.12, 'tiny': 0.045}  # outer radius, as a fraction of the image side ('tiny': the hard level's)
 RELATIONS = ('left', 'right', 'above', 'below')
 GRID = 3        # objects sit in distinct cells of a GRID x GRID grid
 JITTER = 0.035  # largest offset of a centre from its cell's centre (fraction of the side)
@@ -55,15 +55,24 @@ def scene_relations(objects:list)->list:
 # %% ../nbs/01_shapes.ipynb #f3dca3b1
 def sample_scene(rng:random.Random,  # the random state to draw from
                  max_objects:int=3,  # scenes hold 1..max_objects objects
-                 p_same:float=0.25): # chance that an object repeats the shape and colour of an earlier one
+                 p_same:float=0.25,  # chance that an object repeats the shape and colour of an earlier one
+                 p_bind:float=0.,    # else, chance that it is a distractor: an earlier object's colour or shape, not both
+                 sizes:tuple=('small', 'big'), # the sizes drawn from (keys of `SIZES`)
+                 copy_size:bool=False): # a repeat copies the size too (so that counts name groups of identical objects)
     "A random scene: `objects` (shape, colour, size, x, y, angle), `relations`, `background`, `noise_seed`."
     n = rng.randint(1, max_objects)
     objects = []
     for cell in rng.sample(range(GRID * GRID), n):
+        size = None
         if objects and rng.random() < p_same:
             o = rng.choice(objects); shape, colour = o['shape'], o['colour']
+            if copy_size: size = o['size']
+        elif objects and p_bind and rng.random() < p_bind:   # (p_bind = 0 draws nothing here: the easy level's scenes stay as they were)
+            o = rng.choice(objects)
+            if rng.random() < .5: shape, colour = rng.choice([s for s in SHAPES if s != o['shape']]), o['colour']
+            else: shape, colour = o['shape'], rng.choice([c for c in COLOURS if c != o['colour']])
         else: shape, colour = rng.choice(SHAPES), rng.choice(list(COLOURS))
-        size = rng.choice(list(SIZES))
+        size = size or rng.choice(sizes)
         x, y = [(c + .5) / GRID + rng.uniform(-JITTER, JITTER) for c in (cell % GRID, cell // GRID)]
         objects.append(dict(shape=shape, colour=colour, size=size, x=round(x, 4), y=round(y, 4),
                             angle=round(rng.uniform(-15, 15), 1)))
@@ -71,6 +80,19 @@ def sample_scene(rng:random.Random,  # the random state to draw from
     background = [base + rng.randint(-12, 12) for _ in range(3)]  # greyish: far from every object colour
     return dict(objects=objects, relations=scene_relations(objects), background=background,
                 noise_seed=rng.randrange(2**31))
+
+# %% ../nbs/01_shapes.ipynb #0c649436
+LEVELS = {'easy': dict(max_objects=3, p_same=0.25, p_bind=0., sizes=('small', 'big')),
+          'hard': dict(max_objects=6, p_same=0.4, p_bind=0.5, sizes=('tiny', 'small', 'big'), copy_size=True)}  # `sample_scene` settings
+
+def check_level(level:str)->str:
+    "`level` if it is one of `LEVELS`, else a `ValueError` naming them."
+    if level not in LEVELS: raise ValueError(f"unknown shapes level {level!r}: choose one of {', '.join(LEVELS)}")
+    return level
+
+def level_name(level:str)->str:
+    "The dataset name of a level: 'shapes' (easy, as it always was) or 'shapes_hard'."
+    return 'shapes' if check_level(level) == 'easy' else f'shapes_{level}'
 
 # %% ../nbs/01_shapes.ipynb #e5158299
 def shape_points(shape:str,   # one of `SHAPES` except 'circle'
@@ -108,12 +130,12 @@ def render(scene:dict,      # a scene from `sample_scene`
     return img
 
 # %% ../nbs/01_shapes.ipynb #5fb744af
-SIZE_WORDS = {'big': 'big', 'large': 'big', 'small': 'small', 'little': 'small'}
+SIZE_WORDS = {'big': 'big', 'large': 'big', 'small': 'small', 'little': 'small', 'tiny': 'tiny'}
 NOUNS = {'circle': 'circle', 'disc': 'circle', 'square': 'square', 'box': 'square', 'triangle': 'triangle',
          'star': 'star', 'diamond': 'diamond', 'shape': None, 'object': None}
 PLURALS = {n + ('es' if n.endswith('x') else 's'): n for n in NOUNS}  # plural word -> singular word
 ARTICLES = {'a': None, 'an': None, 'the': None, 'one': 1}           # singular determiners -> exact count
-NUMBERS = {'two': 2, 'three': 3}
+NUMBERS = {'two': 2, 'three': 3, 'four': 4, 'five': 5, 'six': 6}
 REL_PHRASES = {**{(*pre, side, 'of'): side for side in ('left', 'right') for pre in ((), ('to', 'the'), ('on', 'the'))},
                ('above',): 'above', ('over',): 'above', ('below',): 'below', ('under',): 'below', ('beneath',): 'below'}
 PICTURES = ('picture', 'image', 'photo', 'drawing')
@@ -384,8 +406,8 @@ def check(caption:str,  # any text (None and non-strings are read as text)
                  repeats(words, mentions), rep_rate(words))
 
 # %% ../nbs/01_shapes.ipynb #be376e3e
-SYNONYMS = {'big': ('big', 'large'), 'small': ('small', 'little'), 'circle': ('circle', 'disc'), 'square': ('square', 'box')}
-NUMBER_WORDS = {2: 'two', 3: 'three'}
+SYNONYMS = {'big': ('big', 'large'), 'small': ('small', 'little'), 'tiny': ('tiny',), 'circle': ('circle', 'disc'), 'square': ('square', 'box')}
+NUMBER_WORDS = {v: k for k, v in NUMBERS.items()}
 REL_WORDS = {r: [' '.join(p) for p, q in REL_PHRASES.items() if q == r] for r in RELATIONS}
 
 def plural(noun:str)->str: return noun + ('es' if noun.endswith('x') else 's')
@@ -451,11 +473,11 @@ def references(scene:dict,          # the image's scene
     return out if forms else [t for t, _ in out]
 
 # %% ../nbs/01_shapes.ipynb #52a10f97
-def _records(idx, split, seed, n_refs, first_sentid):
+def _records(idx, split, seed, n_refs, first_sentid, level='easy'):
     recs = []
     for i in idx:
-        rng = random.Random(f"{seed}/{split}/{i}")
-        scene = sample_scene(rng)
+        rng = random.Random(f"{seed}/{split}/{i}" if level == 'easy' else f"{level}/{seed}/{split}/{i}")
+        scene = sample_scene(rng, **LEVELS[level])
         refs = references(scene, rng, n_refs, forms=True)
         sentid, stem = first_sentid + i * n_refs, f"shapes_{split}_{i:06d}"
         recs.append(dict(key=f"{sentid}__{stem}", stem=stem, sentid=sentid, scene=scene,
@@ -474,9 +496,11 @@ def shapes_records(split:str,        # 'train', 'val' or 'test': part of the ste
                    seed:int=0,       # the dataset's seed
                    n_refs:int=5,     # references per image
                    first_sentid:int=0, # sentence id of the split's first reference
-                   workers:int=1):   # processes drawing the records
+                   workers:int=1,    # processes drawing the records
+                   level:str='easy'):# one of `LEVELS`
     "Records of a `dict` split: `key`, `captions`, `scene`, plus `stem`, `sentid` and the references' `forms`."
-    return _pmap(partial(_records, split=split, seed=seed, n_refs=n_refs, first_sentid=first_sentid), list(range(n)), workers)
+    fn = partial(_records, split=split, seed=seed, n_refs=n_refs, first_sentid=first_sentid, level=check_level(level))
+    return _pmap(fn, list(range(n)), workers)
 
 def xe_records(recs:list,   # records of the `dict` train split
                seed:int=0): # order of the samples
@@ -523,13 +547,14 @@ def prepare_shapes(out_dir:Path='data/shapes', # where shards and `manifest.json
                    n_refs:int=5,       # references per image
                    shard_size:int=1000,# samples per shard
                    workers:int=2,      # shard-writing processes
-                   name:str='shapes',  # dataset name: registered as `{name}_train_xe`, `{name}_val`, ...
+                   name:str=None,      # dataset name, registered as `{name}_train_xe`, `{name}_val`, ... (default: `level_name(level)`)
                    registry:Path=None, # registry file (default: `dico_nb.shards.default_registry()`)
-                   seed:int=0):        # the dataset's seed: same seed, byte-identical shards
+                   seed:int=0,         # the dataset's seed: same seed, byte-identical shards
+                   level:str='easy'):  # one of `LEVELS`
     "Generate the shapes benchmark: `train_xe`, `train`, `val`, `test` shards, a manifest and registry entries."
-    out_dir, recs, first = Path(out_dir), {}, 0
+    out_dir, recs, first, name = Path(out_dir), {}, 0, name or level_name(level)
     for split, n in (('train', n_train), ('val', n_val), ('test', n_test)):
-        recs[split] = with_jpegs(shapes_records(split, n, seed, n_refs, first, workers), size, noise, workers)
+        recs[split] = with_jpegs(shapes_records(split, n, seed, n_refs, first, workers, level), size, noise, workers)
         first += n * n_refs
     splits = {}
     for split, rs in (('train_xe', xe_records(recs['train'], seed)), *recs.items()):
@@ -537,7 +562,7 @@ def prepare_shapes(out_dir:Path='data/shapes', # where shards and `manifest.json
         make = partial(shape_members, layout=layout, size=size, noise=noise)
         splits[split] = write_split(out_dir, split, rs, layout, shard_size, workers, make)
     return write_manifest(out_dir, name, splits, Tally(), registry, source='dico_nb.shapes', size=size, noise=noise,
-                          n_refs=n_refs, seed=seed, stats={k: shapes_stats(v) for k, v in recs.items()},
+                          n_refs=n_refs, seed=seed, level=level, stats={k: shapes_stats(v) for k, v in recs.items()},
                           metrics=METRIC_HOOKS)
 
 # %% ../nbs/01_shapes.ipynb #2a822695

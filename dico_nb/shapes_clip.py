@@ -13,14 +13,14 @@ import torch.nn.functional as F
 
 from .data import clip_transform, clip_image_size, CaptionShards
 from .shards import dataset_spec
-from .shapes import check, sample_caption, noun_phrase, load_scenes, SHAPES, COLOURS, VOCAB
+from .shapes import check, sample_caption, noun_phrase, load_scenes, level_name, SHAPES, COLOURS, VOCAB
 from .reward import PREFIX, Scorer, RewardSpec, make_scorer, fit_images, make_clip, save_clip, encode_text, text_tokens, CiderD, simple_tokenize
 
 # %% auto #0
-__all__ = ['SHAPES_CLIPS', 'PERTURB_KINDS', 'HACKS', 'shapes_clip_arch', 'shapes_resnet_arch', 'perturb', 'negative_caption',
-           'contrastive_loss', 'load_shapes_split', 'train_clip', 'shipped_clip', 'vocab_rows', 'make_shapes_clip',
-           'truth_score', 'kendall_tau', 'captioner_captions', 'judgment_set', 'judge', 'list_caption', 'hack_pair',
-           'hackability', 'judgment_study']
+__all__ = ['SHAPES_CLIPS', 'CLIP_DATA', 'PERTURB_KINDS', 'HACKS', 'shapes_clip_arch', 'shapes_resnet_arch', 'perturb',
+           'negative_caption', 'contrastive_loss', 'load_shapes_split', 'train_clip', 'shipped_clip', 'vocab_rows',
+           'make_shapes_clip', 'truth_score', 'kendall_tau', 'captioner_captions', 'judgment_set', 'judge',
+           'list_caption', 'hack_pair', 'hackability', 'judgment_study']
 
 # %% ../nbs/04b_shapes_clip.ipynb #34b41653
 def shapes_clip_arch(image_size:int=64,  # input side
@@ -45,7 +45,8 @@ def shapes_resnet_arch(image_size:int=96,  # input side: 96 px gives the ResNet 
                 text_cfg=dict(context_length=context, vocab_size=49408, width=text_width, heads=text_width // 32, layers=text_layers))
 
 # %% ../nbs/04b_shapes_clip.ipynb #71b0368d
-def perturb(scene:dict, kind:str, rng:random.Random):
+def perturb(scene:dict, kind:str, rng:random.Random,
+            max_objects:int=3): # 'count' adds an object only below this many
     "A copy of `scene` with one `kind` of change: 'colour', 'shape', 'size', 'relation', 'count' or 'swap' (colours of two objects exchanged)."
     s = deepcopy(scene); objs = s['objects']
     o = rng.choice(objs)
@@ -55,7 +56,7 @@ def perturb(scene:dict, kind:str, rng:random.Random):
     elif kind == 'relation' and len(objs) > 1:
         a, b = rng.sample(objs, 2)
         a['x'], a['y'], b['x'], b['y'] = b['x'], b['y'], a['x'], a['y']
-    elif kind == 'count' and len(objs) < 3: objs.append(dict(o, x=1 - o['x'], y=1 - o['y']))
+    elif kind == 'count' and len(objs) < max_objects: objs.append(dict(o, x=1 - o['x'], y=1 - o['y']))
     elif kind == 'swap':
         pairs = [(a, b) for a in objs for b in objs if a['colour'] < b['colour'] and a['shape'] != b['shape']]
         if pairs: a, b = rng.choice(pairs); a['colour'], b['colour'] = b['colour'], a['colour']
@@ -64,13 +65,14 @@ def perturb(scene:dict, kind:str, rng:random.Random):
 def negative_caption(scene:dict,           # the true scene
                      rng:random.Random,    # random state
                      kinds=('colour', 'shape', 'relation', 'count'), # edits to draw from
-                     tries:int=20):        # attempts before giving up (returns None)
+                     tries:int=20,         # attempts before giving up (returns None)
+                     max_objects:int=3):   # the level's most objects (a 'count' edit adds one below it)
     "A fluent caption that is false for `scene`, or None."
     n = len(scene['objects'])
-    kinds = [k for k in kinds if not (k in ('relation', 'swap') and n < 2 or k == 'count' and n > 2)]  # counts go up to three
+    kinds = [k for k in kinds if not (k in ('relation', 'swap') and n < 2 or k == 'count' and n >= max_objects)]
     if not kinds: return None
     for _ in range(tries):
-        text, _ = sample_caption(perturb(scene, rng.choice(kinds), rng), rng, p_all=0.5, p_rel=0.7)
+        text, _ = sample_caption(perturb(scene, rng.choice(kinds), rng, max_objects), rng, p_all=0.5, p_rel=0.7)
         c = check(text, scene)
         if c.grammatical and c.precision < 1: return text
     return None
@@ -106,6 +108,7 @@ def train_clip(data,                    # training split: `load_shapes_split` ou
                hard_negatives:bool=True,# add a near-miss caption of each image's scene
                neg_kinds=('colour', 'shape', 'relation', 'count'), # the edits hard negatives are drawn from
                dedupe:bool=False,       # no caption text twice in a batch (two identical captions are no negatives of each other)
+               max_objects:int=3,       # the level's most objects (for 'count' negatives)
                prefix:str=PREFIX,       # caption prefix, as the scorer will use it
                seed:int=0,              # initialisation and batches
                out:Path=None,           # save the model here (PAC-S format) when given
@@ -128,7 +131,7 @@ def train_clip(data,                    # training split: `load_shapes_split` ou
         txt = encode_text(model, text_tokens(caps, prefix, ctx))
         neg = None
         if hard_negatives:
-            negs = [n for n in (negative_caption(data['scenes'][i], rng, neg_kinds) for i in idx) if n is not None]
+            negs = [n for n in (negative_caption(data['scenes'][i], rng, neg_kinds, max_objects=max_objects) for i in idx) if n is not None]
             neg = encode_text(model, text_tokens(negs, prefix, ctx)) if negs else None
         loss = contrastive_loss(img, txt, model.logit_scale.exp().clamp(max=100), neg)
         opt.zero_grad(set_to_none=True); loss.backward(); opt.step(); sched.step()
@@ -144,10 +147,13 @@ def train_clip(data,                    # training split: `load_shapes_split` ou
 SHAPES_CLIPS = {  # name -> the `train_clip` recipe that makes it (on `shapes_train` at 96 px, `shapes_resnet_arch()`)
     'trunk': dict(steps=2400, batch_size=64, lr=2e-3, neg_kinds=('shape',), dedupe=True, seed=1),
     'evaluator': dict(steps=2400, batch_size=64, lr=2e-3, neg_kinds=('colour', 'shape', 'size', 'relation', 'count', 'swap'),
-                      dedupe=True, seed=0)}
+                      dedupe=True, seed=0),
+    'hard_evaluator': dict(steps=2400, batch_size=64, lr=2e-3, neg_kinds=('colour', 'shape', 'size', 'relation', 'count', 'swap', 'swap', 'swap'),
+                           dedupe=True, seed=0, max_objects=6, level='hard', context=48)}  # on `shapes_hard_train`; 3 in 8 of its negatives bind (swap)
+CLIP_DATA = ('level', 'context')   # recipe keys that choose the data and the text context rather than `train_clip` settings
 
 def shipped_clip(name:str)->Path:
-    "Path of the repository's shipped shapes CLIP `name` ('trunk' or 'evaluator')."
+    "Path of the repository's shipped shapes CLIP `name` (one of `SHAPES_CLIPS`)."
     import dico_nb
     if name not in SHAPES_CLIPS: raise ValueError(f"unknown shapes CLIP {name!r}: choose one of {', '.join(SHAPES_CLIPS)}")
     return Path(dico_nb.__file__).resolve().parent.parent/'weights'/f'shapes_{name}.safetensors'
@@ -158,19 +164,22 @@ def vocab_rows(words=VOCAB,      # the words shapes captions are made of (the ch
     return text_tokens(list(words) + [prefix], '', 32).unique().tolist()
 
 # %% ../nbs/04b_shapes_clip.ipynb #e49563b5
-def make_shapes_clip(name:str,           # 'trunk' or 'evaluator' (`SHAPES_CLIPS`)
+def make_shapes_clip(name:str,           # one of `SHAPES_CLIPS`
                      out:Path,           # the `.safetensors` file to write (its recipe goes to `out.json`)
-                     registry:Path=None, # registry holding `shapes_train`
+                     registry:Path=None, # registry holding the recipe level's train split (`shapes_train`, `shapes_hard_train`)
                      steps:int=0,        # override the recipe's steps (0: the recipe's; tests use a few)
                      threads:int=1,      # torch threads while training (the same seed and threads give the same weights)
-                     arch:dict=None):    # override `shapes_resnet_arch()` (tests use a tiny one)
+                     arch:dict=None):    # override `shapes_resnet_arch(context=...)` (tests use a tiny one)
     "Train the shapes CLIP `name` by its recipe and save it compactly (safetensors, fp16, the vocabulary's rows)."
     if name not in SHAPES_CLIPS: raise ValueError(f"unknown shapes CLIP {name!r}: choose one of {', '.join(SHAPES_CLIPS)}")
-    recipe, arch = {**SHAPES_CLIPS[name], **({'steps': steps} if steps else {})}, arch or shapes_resnet_arch()
+    recipe = {**SHAPES_CLIPS[name], **({'steps': steps} if steps else {})}
+    level, context = recipe.get('level', 'easy'), recipe.get('context', 32)
+    arch = arch or shapes_resnet_arch(context=context)
     before = torch.get_num_threads(); torch.set_num_threads(threads)
     try:
-        data = load_shapes_split('shapes_train', image_size=clip_image_size(arch), registry=registry)
-        t0 = time.time(); model, losses = train_clip(data, arch, **recipe, log_every=100)
+        data = load_shapes_split(f'{level_name(level)}_train', image_size=clip_image_size(arch), registry=registry)
+        t0 = time.time()
+        model, losses = train_clip(data, arch, **{k: v for k, v in recipe.items() if k not in CLIP_DATA}, log_every=100)
     finally: torch.set_num_threads(before)
     return save_clip(model, out, arch, rows=vocab_rows(), dtype=torch.float16, name=name, **recipe, images=len(data['images']),
                      threads=threads, seconds=round(time.time() - t0, 1), final_loss=losses[-1])
@@ -299,7 +308,7 @@ def hackability(split:dict,        # `load_shapes_split` output
     for kind in HACKS:
         pairs = [(i, p) for i in range(min(n, len(split['refs']))) if (p := hack_pair(split['scenes'][i], kind, rng))]
         idx = [i for i, _ in pairs]
-        imgs = split['images'][idx].float()
+        imgs = fit_images(scorer, split['images'][idx].float())
         a, b = scorer.pairs(imgs, [p[0] for _, p in pairs], idx), scorer.pairs(imgs, [p[1] for _, p in pairs], idx)
         truth = lambda j: sum(truth_score(check(p[j], split['scenes'][i])) for i, p in pairs) / len(pairs)
         rows.append(dict(hack=kind, images=len(pairs), original=round(a.mean().item(), 3), variant=round(b.mean().item(), 3),
@@ -314,20 +323,21 @@ def judgment_study(data_dir:Path,       # the main job's `data_dir` (shards and 
                    n:int=500,           # test images
                    seed:int=0,
                    trunk:Path=None,     # the trunk CLIP (default: the shipped one)
-                   evaluator:Path=None):# the evaluator CLIP (default: the shipped one)
-    "Correlation with the checker's truth of every metric on the judgment set, and the evaluator's hackability."
+                   evaluator:Path=None, # the evaluator CLIP (default: the shipped one of the level)
+                   level:str='easy'):   # the shapes level: files `shapes_judgment.*` (easy) or `shapes_hard_judgment.*`
+    "Correlation with the checker's truth of every metric on the judgment set, and the hackability of the evaluator and of the trunk."
     from dico_nb.model import Captioner
     data_dir, results = Path(data_dir), Path(results); results.mkdir(parents=True, exist_ok=True)
-    reg = data_dir/'registry.json'
-    test, train = load_shapes_split('shapes_test', registry=reg), load_shapes_split('shapes_train', registry=reg)
-    paths = dict(evaluator=str(evaluator or shipped_clip('evaluator')), trunk=str(trunk or shipped_clip('trunk')))
+    reg, name = data_dir/'registry.json', level_name(level)
+    test, train = load_shapes_split(f'{name}_test', registry=reg), load_shapes_split(f'{name}_train', registry=reg)
+    paths = dict(evaluator=str(evaluator or shipped_clip('evaluator' if level == 'easy' else f'{level}_evaluator')), trunk=str(trunk or shipped_clip('trunk')))
     evaluator, trunk = make_scorer(RewardSpec(str(paths['evaluator']), 'pacs', PREFIX)), make_scorer(RewardSpec(str(paths['trunk']), 'clips', PREFIX))
     t0 = time.time()
     models = {k: Captioner.from_pretrained(p) for k, p in captioners.items()}
     sizes = {clip_image_size(m.cfg.trunk) for m in models.values()}
     if len(sizes) > 1: raise ValueError(f"the captioners' trunks take different image sizes {sorted(sizes)}: compare captioners on one trunk")
     size = sizes.pop()
-    images = test['images'] if size == test['images'].shape[-1] else load_shapes_split('shapes_test', image_size=size, registry=reg)['images']
+    images = test['images'] if size == test['images'].shape[-1] else load_shapes_split(f'{name}_test', image_size=size, registry=reg)['images']
     cands = judgment_set(test, models, n, seed, images)
     scores = judge(cands, test, evaluator, trunk, train['refs'])
     truth = [c['truth'] for c in cands]
@@ -336,14 +346,15 @@ def judgment_study(data_dir:Path,       # the main job's `data_dir` (shards and 
     by_source = {s: dict(n=sum(c['source'] == s for c in cands), truth=round(sum(c['truth'] for c in cands if c['source'] == s) /
                  max(1, sum(c['source'] == s for c in cands)), 3), **{k: round(float(v[[c['source'] == s for c in cands]].mean()), 3)
                  for k, v in scores.items()}) for s in sources}
-    hack = hackability(test, evaluator, n, seed)
-    info = dict(images=n, candidates=len(cands), captioners={k: str(p) for k, p in captioners.items()}, seconds=round(time.time() - t0, 1), **paths)
-    (results/'shapes_judgment.json').write_text(json.dumps(dict(info=info, rows=rows, by_source=by_source, hack=hack), indent=1))
+    hack, hack_trunk = hackability(test, evaluator, n, seed), hackability(test, trunk, n, seed)
+    info = dict(images=n, candidates=len(cands), captioners={k: str(p) for k, p in captioners.items()}, seconds=round(time.time() - t0, 1), level=level, **paths)
+    (results/f'{name}_judgment.json').write_text(json.dumps(dict(info=info, rows=rows, by_source=by_source, hack=hack, hack_trunk=hack_trunk), indent=1))
     md = [f"{len(cands):,} candidates over {n} test images.", '', '| metric | Kendall tau-b x100 with the truth |', '|---|---:|']
     md += [f"| {r['metric']} | {r['tau']} |" for r in rows]
     md += ['', '| source | candidates | truth | ' + ' | '.join(scores) + ' |', '|---|---:|---:|' + '---:|' * len(scores)]
     md += [f"| {s} | {v['n']} | {v['truth']} | " + ' | '.join(str(v[k]) for k in scores) + ' |' for s, v in by_source.items()]
-    md += ['', '| hack | images | evaluator: original | variant | % original wins | truth: original | variant |', '|---|---:|---:|---:|---:|---:|---:|']
-    md += [f"| {h['hack']} | {h['images']} | {h['original']} | {h['variant']} | {h['original_wins']} | {h['truth_original']} | {h['truth_variant']} |" for h in hack]
-    (results/'shapes_judgment.md').write_text('\n'.join(md) + '\n')
-    return dict(info=info, rows=rows, by_source=by_source, hack=hack)
+    for who, hk in (('evaluator', hack), ('trunk', hack_trunk)):
+        md += ['', f'| hack | images | {who}: original | variant | % original wins | truth: original | variant |', '|---|---:|---:|---:|---:|---:|---:|']
+        md += [f"| {h['hack']} | {h['images']} | {h['original']} | {h['variant']} | {h['original_wins']} | {h['truth_original']} | {h['truth_variant']} |" for h in hk]
+    (results/f'{name}_judgment.md').write_text('\n'.join(md) + '\n')
+    return dict(info=info, rows=rows, by_source=by_source, hack=hack, hack_trunk=hack_trunk)

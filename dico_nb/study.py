@@ -23,10 +23,11 @@ from .evaluate import evaluate, save_evaluation, model_device, table_header, col
 from .pipeline import ShapesJob, stage_data, stage_clips, stage_features, xe_cfg, ft_cfg, stage_train, job_threads, mean_std, SHAPES_HEADERS
 
 # %% auto #0
-__all__ = ['ABLATIONS', 'COLUMNS', 'log_ratios', 'mean_se', 'sampled_kl', 'split_features', 'drift', 'Study', 'run_name',
-           'study_runs', 'run_cfg', 'states_twice', 'truth_f1', 'load_last', 'best_step', 'measure', 'measured',
-           'record', 'run_seed', 'with_gain', 'points', 'table_line', 'point_label', 'study_table', 'beyond_spread',
-           'ablation_table', 'curves_of', 'frontier_figure', 'write_results', 'run_study', 'quick_study']
+__all__ = ['ABLATIONS', 'COLUMNS', 'METHOD_LABELS', 'REWARD_GAINS', 'log_ratios', 'mean_se', 'sampled_kl', 'split_features',
+           'drift', 'Study', 'run_name', 'study_runs', 'run_cfg', 'states_twice', 'truth_f1', 'load_last', 'best_step',
+           'measure', 'measured', 'record', 'run_seed', 'with_gain', 'points', 'table_line', 'point_label',
+           'study_table', 'beyond_spread', 'ablation_table', 'curves_of', 'frontier_figure', 'at_kl', 'matched_table',
+           'write_results', 'run_study', 'quick_study']
 
 # %% ../nbs/12_shapes_study.ipynb #0784efc4
 @torch.no_grad()
@@ -93,33 +94,41 @@ class Study:
     dico_lrs: tuple = (1e-6, 1e-5, 1e-4)    # DiCO learning rates (constant)
     betas: tuple = (0.2, 1.0)               # DiCO betas, each with every learning rate
     scst_lrs: tuple = (1e-6, 1e-5, 1e-4)    # SCST learning rates (same reward, same 5 beams)
+    nscst_lrs: tuple = ()                   # new-SCST learning rates (baseline: the other candidates' mean reward)
+    rewards: tuple = ('evaluator',)         # the sweep runs with each: 'evaluator' (the level's) or 'trunk' (CLIP's blind spots kept); ablations with the first
     operating: dict = field(default_factory=lambda: dict(lr=1e-5, beta=0.2)) # the DiCO run the ablations start from
     ablations: dict = field(default_factory=lambda: dict(ABLATIONS)) # name -> the `TrainConfig` settings it changes
+    kls: tuple = (0.05, 0.2, 0.5, 1.0)      # drifts (nats per caption) at which the matched tables read every curve
     kl_samples: int = 2                     # captions sampled per test image for the drift
     java: bool = True                       # CIDEr and BLEU-4 by the Java tools (False: CIDEr-fast only, no BLEU-4)
     out: str = 'nbs/results/study'          # the table, the json of every measurement, the figures
 
-def run_name(method:str, settings:dict, ablation:str='')->str:
-    "A run's folder name: method, learning rate, DiCO's beta, and the ablation if any ('dico-lr1e-05-beta0.2-tau_0')."
-    name = f"{method}-lr{settings['lr']:g}" + (f"-beta{settings['beta']:g}" if method == 'dico' else '')
+def run_name(method:str, settings:dict, ablation:str='', reward:str='evaluator')->str:
+    "A run's folder name: method, learning rate, DiCO's beta, the reward unless the evaluator, and the ablation if any ('dico-lr1e-05-beta0.2-tau_0')."
+    name = f"{method}-lr{settings['lr']:g}" + (f"-beta{settings['beta']:g}" if method == 'dico' else '') + ('' if reward == 'evaluator' else f'-{reward}')
     return name + (f"-{re.sub(r'[^A-Za-z0-9.]+', '_', ablation)}" if ablation else '')
 
 def study_runs(study:Study)->list:
     "One seed's fine-tuning runs: dicts of `name`, `method`, `group` ('sweep' or 'ablation'), `ablation` and `settings`."
-    runs = [dict(method='dico', group='sweep', ablation='', settings=dict(lr=lr, beta=b)) for b in study.betas for lr in study.dico_lrs]
-    runs += [dict(method='scst', group='sweep', ablation='', settings=dict(lr=lr)) for lr in study.scst_lrs]
-    runs += [dict(method='dico', group='ablation', ablation='', settings=dict(study.operating))]
-    runs += [dict(method='dico', group='ablation', ablation=a, settings={**study.operating, **s}) for a, s in study.ablations.items()]
+    runs = []
+    for rw in study.rewards:
+        runs += [dict(method='dico', group='sweep', ablation='', reward=rw, settings=dict(lr=lr, beta=b)) for b in study.betas for lr in study.dico_lrs]
+        runs += [dict(method=m, group='sweep', ablation='', reward=rw, settings=dict(lr=lr)) for m, lrs in (('scst', study.scst_lrs), ('nscst', study.nscst_lrs)) for lr in lrs]
+    if study.ablations:
+        runs += [dict(method='dico', group='ablation', ablation='', reward=study.rewards[0], settings=dict(study.operating))]
+        runs += [dict(method='dico', group='ablation', ablation=a, reward=study.rewards[0], settings={**study.operating, **s}) for a, s in study.ablations.items()]
     named = {}
-    for r in runs: named.setdefault(run_name(r['method'], r['settings'], r['ablation']), r)   # the first listing of a name wins
+    for r in runs: named.setdefault(run_name(r['method'], r['settings'], r['ablation'], r['reward']), r)   # the first listing of a name wins
     return [dict(r, name=n) for n, r in named.items()]
 
 # %% ../nbs/12_shapes_study.ipynb #81c442bc
 def run_cfg(job:ShapesJob, # the seed's job (sizes, folders)
             run:dict,      # one of `study_runs`
-            evaluator:Path, features:Path)->TrainConfig:
-    "The run's `TrainConfig`: the main job's fine-tuning recipe for its method, its settings, out_dir `{job.out}/study/{name}`."
-    cfg = ft_cfg(replace(job, baseline=run['method']), evaluator, features)
+            evaluator:Path, features:Path,
+            trunk:Path=None)->TrainConfig: # the trunk CLIP: the reward of runs with `reward='trunk'`
+    "The run's `TrainConfig`: the main job's fine-tuning recipe for its method, reward and settings, out_dir `{job.out}/study/{name}`."
+    if run.get('reward', 'evaluator') == 'trunk' and trunk is None: raise ValueError(f"run {run['name']} is rewarded by the trunk CLIP: give its path")
+    cfg = ft_cfg(replace(job, baseline=run['method']), trunk if run.get('reward') == 'trunk' else evaluator, features)
     return make_config(cfg, out_dir=str(job.out/'study'/run['name']), **run['settings'])
 
 # %% ../nbs/12_shapes_study.ipynb #c7278479
@@ -155,9 +164,9 @@ def measure(model:Captioner, reference:Captioner, # the checkpoint's model; the 
             feats:list,                           # `split_features` of shapes_test
             kl_samples:int=2, java:bool=True)->dict:
     "`evaluate`'s result on shapes_test (5 beams, length penalty 1), its metrics with `F1`, `twice`, `unfounded` and the drift `kl`, `kl_se`."
-    ev = evaluate(model, 'shapes_test', job.k, job.max_len, registry=job.registry, java=java, spice=False, meteor=False,
+    ev = evaluate(model, job.split('test'), job.k, job.max_len, registry=job.registry, java=java, spice=False, meteor=False,
                   clip=scorers['clip'], pacs=scorers['pacs'], progress=False)
-    scenes, m = load_scenes('shapes_test', job.registry), ev['metrics']
+    scenes, m = load_scenes(job.split('test'), job.registry), ev['metrics']
     m['F1'] = truth_f1(m['precision'], m['recall'])
     checks = [(check(p, scenes[k]), scenes[k]['objects']) for k, p in zip(ev['keys'], ev['preds'])]
     m['twice'] = 100 * sum(states_twice(c) for c, _ in checks) / len(checks)
@@ -184,7 +193,7 @@ def measured(run_dir:Path, which:str, # the run's folder; 'best' or 'last' (for 
 def record(seed:int, run:dict, which:str, m:dict, seconds:float)->dict:
     "One measurement: which run, seed and checkpoint, its path and step, its metrics, and the seconds it cost."
     s = run.get('settings', {})
-    return dict(seed=seed, name=run['name'], method=run['method'], group=run['group'], ablation=run.get('ablation', ''),
+    return dict(seed=seed, name=run['name'], method=run['method'], group=run['group'], ablation=run.get('ablation', ''), reward=run.get('reward', 'evaluator'),
                 lr=s.get('lr'), beta=s.get('beta'), ckpt=which, checkpoint=m['checkpoint'], step=m['step'],
                 metrics=m['metrics'], seconds=seconds)
 
@@ -195,11 +204,11 @@ def run_seed(study:Study, seed:int)->list:
     xe, _ = stage_train(xe_cfg(job, trunk, feats))
     reference = load_captioner(xe)
     scorers = dict(clip=make_scorer(RewardSpec(str(trunk), 'clips', PREFIX)), pacs=make_scorer(RewardSpec(str(evaluator), 'pacs', PREFIX)))
-    test_feats = split_features(reference, 'shapes_test', registry=job.registry)
+    test_feats = split_features(reference, job.split('test'), registry=job.registry)
     m = measured(xe.parent, 'best', reference, job, scorers, test_feats, study, out=job.out/'study'/'xe')
     recs = [record(seed, dict(name='xe', method='xe', group='xe'), 'best', m, m['seconds']['total'] + m['seconds']['drift'])]
     for run in study_runs(study):
-        cfg = run_cfg(job, run, evaluator, feats)
+        cfg = run_cfg(job, run, evaluator, feats, trunk)
         f, t = Path(cfg.out_dir)/'seconds.json', time.time()
         _, trained = stage_train(cfg)
         seconds = json.loads(f.read_text()) if f.exists() else {}
@@ -210,15 +219,16 @@ def run_seed(study:Study, seed:int)->list:
     return recs
 
 # %% ../nbs/12_shapes_study.ipynb #ef43b1fd
-COLUMNS = columns(['gain', 'RefPAC-S', 'CIDEr', 'BLEU-4', 'precision', 'recall', 'F1', 'grammatical', 'rep', 'twice', 'unfounded',
+COLUMNS = columns(['gain', 'gain_clip', 'RefPAC-S', 'CIDEr', 'BLEU-4', 'precision', 'recall', 'F1', 'grammatical', 'rep', 'twice', 'unfounded',
                    'vocab', 'length', 'kl'],
-                  SHAPES_HEADERS | {'gain': ('reward gain (PAC-S)', 1), 'F1': ('truth F1', 1), 'twice': ('% object twice', 1),
+                  SHAPES_HEADERS | {'gain': ('evaluator gain (PAC-S)', 1), 'gain_clip': ('trunk gain (CLIP-S)', 1), 'F1': ('truth F1', 1), 'twice': ('% object twice', 1),
                                     'unfounded': ('% ... unfounded', 1), 'kl': ('KL (nats)', 3)})  # the study's own metrics
 
 def with_gain(records:list)->list:
-    "The records with `metrics['gain']`: PAC-S minus the same seed's XE PAC-S."
-    xe = {r['seed']: r['metrics']['PAC-S'] for r in records if r['method'] == 'xe'}
-    return [{**r, 'metrics': {**r['metrics'], 'gain': r['metrics']['PAC-S'] - xe[r['seed']]}} for r in records]
+    "The records with `metrics['gain']` (the evaluator's PAC-S minus the same seed's XE's) and `gain_clip` (the trunk's CLIP-S, likewise)."
+    xe = {r['seed']: r['metrics'] for r in records if r['method'] == 'xe'}
+    gain = lambda r, k: r['metrics'][k] - xe[r['seed']][k] if r['metrics'].get(k) is not None and xe[r['seed']].get(k) is not None else None
+    return [{**r, 'metrics': {**r['metrics'], 'gain': gain(r, 'PAC-S'), 'gain_clip': gain(r, 'CLIP-S')}} for r in records]
 
 def points(records:list)->dict:
     "`{(name, ckpt): [records over seeds]}`, in the order of first appearance."
@@ -233,10 +243,13 @@ def table_line(label:str, recs:list, columns:list=COLUMNS)->str:
                                         for k, _, d in columns) + ' |'
 
 def point_label(r:dict)->str:
-    "How a run reads in a table: 'XE', 'DiCO lr 1e-05, β 0.2', 'SCST lr 1e-05', or its ablation."
+    "How a run reads in a table: 'XE', 'DiCO lr 1e-05, β 0.2', 'SCST lr 1e-05', 'new SCST lr 1e-05, trunk reward', or its ablation."
     if r['method'] == 'xe': return 'XE'
     if r['group'] == 'ablation' and r['ablation']: return r['ablation']
-    return f"{dict(dico='DiCO', scst='SCST')[r['method']]} lr {r['lr']:g}" + (f", β {r['beta']:g}" if r['beta'] is not None else '')
+    return (f"{METHOD_LABELS.get(r['method'], r['method'])} lr {r['lr']:g}" + (f", β {r['beta']:g}" if r['beta'] is not None else '')
+            + ('' if r.get('reward', 'evaluator') == 'evaluator' else f", {r['reward']} reward"))
+
+METHOD_LABELS = dict(dico='DiCO', scst='SCST', nscst='new SCST')
 
 def study_table(records:list, ckpt:str='best')->str:
     "XE and every sweep point at checkpoint `ckpt` ('best' or 'last'), mean ± std over seeds."
@@ -263,24 +276,28 @@ def ablation_table(records:list, study:Study, ckpt:str='best')->str:
     return '\n'.join([table_header(COLUMNS, 'ablation').replace(' |\n', ' | beyond the seed spread |\n', 1) + '---|'] + rows)
 
 # %% ../nbs/12_shapes_study.ipynb #cd5f63be
-def curves_of(records:list, ckpt:str)->dict:
-    "`{curve label: [(lr, [records over seeds]) by lr]}` of the sweep, one curve per method (DiCO per beta)."
+def curves_of(records:list, ckpt:str, reward:str='evaluator')->dict:
+    "`{curve label: [(lr, [records over seeds]) by lr]}` of the sweep with `reward`, one curve per method (DiCO per beta)."
     out = {}
     for (n, c), rs in points(records).items():
         r = rs[0]
-        if c != ckpt or r['group'] != 'sweep': continue
-        label = 'SCST' if r['method'] == 'scst' else f"DiCO β={r['beta']:g}"
+        if c != ckpt or r['group'] != 'sweep' or r.get('reward', 'evaluator') != reward: continue
+        label = f"DiCO β={r['beta']:g}" if r['method'] == 'dico' else METHOD_LABELS.get(r['method'], r['method'])
         out.setdefault(label, []).append((r['lr'], rs))
     return {k: sorted(v, key=lambda p: p[0]) for k, v in out.items()}
 
-def frontier_figure(records:list, out:Path, ckpt:str='best')->Path:
-    "The 2x2 frontier figure of the sweep at checkpoint `ckpt`, saved to `out`."
+REWARD_GAINS = {'evaluator': ('gain', "reward gain over XE (the evaluator's PAC-S, x100)"),
+                'trunk': ('gain_clip', "reward gain over XE (the trunk's CLIP-S, x100)")}   # each reward's own gain
+
+def frontier_figure(records:list, out:Path, ckpt:str='best',
+                    reward:str='evaluator')->Path: # the sweep of this reward; its own gain on the top row's x-axis
+    "The 2x2 frontier figure of the sweep with `reward` at checkpoint `ckpt`, saved to `out`."
     import matplotlib; matplotlib.use('Agg'); import matplotlib.pyplot as plt
     import numpy as np
-    pts, curves = points(records), curves_of(records, ckpt)
+    pts, curves = points(records), curves_of(records, ckpt, reward)
     xe = pts[('xe', 'best')]
     fig, axs = plt.subplots(2, 2, figsize=(11, 8))
-    for row, (xk, xl) in enumerate((('gain', 'reward gain over XE (PAC-S, x100)'), ('kl', 'drift KL(π_θ || π_XE) (nats per caption)'))):
+    for row, (xk, xl) in enumerate((REWARD_GAINS[reward], ('kl', 'drift KL(π_θ || π_XE) (nats per caption)'))):
         for col, (yk, yl) in enumerate((('F1', 'truth F1 (x100)'), ('rep', '% repeated bigrams'))):
             ax = axs[row, col]
             ms = lambda rs, k: (np.mean([r['metrics'][k] for r in rs]), np.std([r['metrics'][k] for r in rs], ddof=1) if len(rs) > 1 else 0.)
@@ -296,23 +313,50 @@ def frontier_figure(records:list, out:Path, ckpt:str='best')->Path:
             ax.errorbar([mx], [my], xerr=[sx], yerr=[sy], fmt='*', color='k', markersize=12, label='XE', capsize=3)
             ax.set_xlabel(xl); ax.set_ylabel(yl); ax.grid(alpha=.3)
     axs[0, 0].legend(fontsize=8)
-    fig.suptitle(f'shapes_test, {ckpt} checkpoint of each run; mean ± std over seeds {sorted({r["seed"] for r in records})}; labels: learning rate')
+    fig.suptitle(f'{reward} reward, test split, {ckpt} checkpoint of each run; mean ± std over seeds {sorted({r["seed"] for r in records})}; labels: learning rate')
     fig.tight_layout(); Path(out).parent.mkdir(parents=True, exist_ok=True); fig.savefig(out, dpi=90); plt.close(fig)
     return Path(out)
+
+# %% ../nbs/12_shapes_study.ipynb #0f3540c4
+def at_kl(curve:list,     # one `curves_of` entry: [(lr, [records over seeds])]
+          key:str,        # the metric read
+          kl:float,       # the drift at which to read it (nats per caption)
+          xe:list=None):  # the XE model's records: the curve's start at KL 0
+    "Mean `key` along `curve` at drift `kl`, linear between the points' mean KLs; None outside the drift the curve reached."
+    mean = lambda rs, k: sum(r['metrics'][k] for r in rs) / len(rs)
+    pts = sorted((mean(rs, 'kl'), mean(rs, key)) for _, rs in curve)
+    if xe: pts = [(0., mean(xe, key))] + pts
+    for (k0, v0), (k1, v1) in zip(pts, pts[1:]):
+        if k0 <= kl <= k1: return v0 if k1 == k0 else v0 + (v1 - v0) * (kl - k0) / (k1 - k0)
+    return None
+
+def matched_table(records:list, ckpt:str='best', reward:str='evaluator',
+                  kls:tuple=(0.05, 0.2, 0.5, 1.0))->str: # the drifts at which every curve is read
+    "Markdown: each method's own reward gain and truth F1 read at matched KL to XE (`at_kl`); '–' where a curve did not reach it."
+    pts, curves, gain = points(records), curves_of(records, ckpt, reward), REWARD_GAINS[reward][0]
+    xe = pts[('xe', 'best')]
+    cols = [(k, kl) for k in (gain, 'F1') for kl in kls]
+    fmt = lambda v: '–' if v is None else f'{v:.1f}'
+    head = '| method | ' + ' | '.join(f"{'reward gain' if k == gain else 'truth F1'} @ KL {kl:g}" for k, kl in cols) + ' |'
+    rows = [f"| {label} | " + ' | '.join(fmt(at_kl(c, k, kl, xe)) for k, kl in cols) + ' |' for label, c in curves.items()]
+    return '\n'.join([head, '|---|' + '---:|' * len(cols)] + rows)
 
 # %% ../nbs/12_shapes_study.ipynb #78e383d4
 def write_results(study:Study, records:list)->Path:
     "`results.json` (settings and every record), `table.md` (sweep at best and last, ablations, CPU time) and the two figures, in `study.out`."
     out = Path(study.out); out.mkdir(parents=True, exist_ok=True)
     (out/'results.json').write_text(json.dumps(dict(study=asdict(study), records=records), indent=1))
-    figs = [frontier_figure(records, out/f'frontier_{c}.png', c).name for c in ('best', 'last')]
+    figs = [frontier_figure(records, out/f"frontier_{'' if rw == 'evaluator' else rw + '_'}{c}.png", c, rw).name
+            for rw in study.rewards for c in ('best', 'last')]
+    matched = [x for rw in study.rewards for c in ('best', 'last')
+               for x in (f'## Matched drift: {rw} reward, {c} checkpoint', '', matched_table(records, c, rw, tuple(study.kls)), '')]
+    ablations = [x for c in ('best', 'last') for x in (f'## Ablations at the operating point, {c} checkpoint', '', ablation_table(records, study, c), '')]
     seconds = sum(r['seconds'] for r in records)
-    text = '\n'.join([f"# The shapes study: seeds {list(study.seeds)}", '',
-                      'shapes_test; mean ± std over seeds; x100 except vocabulary, length and KL (nats per caption).', '',
+    level = ShapesJob(**study.job).level
+    text = '\n'.join([f"# The shapes study{'' if level == 'easy' else f', {level} level'}: seeds {list(study.seeds)}", '',
+                      f"{ShapesJob(**study.job).split('test')}; mean ± std over seeds; x100 except vocabulary, length and KL (nats per caption).", '',
                       '## Sweep, best validation checkpoint (RefPAC-S)', '', study_table(records, 'best'), '',
-                      '## Sweep, last step', '', study_table(records, 'last'), '',
-                      '## Ablations at the operating point, best checkpoint', '', ablation_table(records, study, 'best'), '',
-                      '## Ablations at the operating point, last step', '', ablation_table(records, study, 'last'), '',
+                      '## Sweep, last step', '', study_table(records, 'last'), '', *matched, *(ablations if study.ablations else []),
                       *[f'![frontier]({f})' for f in figs], '',
                       f"Fine-tuning and measuring: {seconds / 3600:.2f} h ({seconds:.0f} s) of wall time, summed over runs and seeds "
                       "(one torch thread per free core; the XE models' training is the main job's, not counted here).", ''])

@@ -1,5 +1,7 @@
 #!/usr/bin/env python
-"The shapes study (notebook 12): DiCO and SCST swept over their strength from the same XE model per seed, the ablations, the frontier -> nbs/results/study/"
+"""The shapes study (notebook 12): DiCO and SCST swept over their strength from the same XE model per seed, the ablations, the frontier -> nbs/results/study/.
+`--level hard`: the hard level's study -> nbs/results/study_hard/: DiCO (beta 0.2, 1), SCST and new SCST, each with the evaluator's
+reward and with the trunk CLIP's (CLIP's blind spots kept), no ablations, read at matched drift."""
 import tempfile
 from pathlib import Path
 from fastcore.script import call_parse, Param
@@ -12,12 +14,19 @@ def main(seeds:Param("seeds (one XE model each)", int, nargs='+')=[0, 1, 2],
          runs_dir:str='runs',           # the main job's runs: `{runs_dir}/shapes-seed{s}/xe`, and the study's under `.../study/`
          ft_steps:int=300,              # steps of each fine-tuning run
          workers:int=2,                 # loader workers
+         level:str='easy',              # 'easy' (the study as it was) or 'hard'
+         lrs:Param("learning rates of every method's sweep", float, nargs='+')=[1e-6, 1e-5, 1e-4],
          quick:bool=False,              # toy sizes under a temporary folder (or `--root`): a test of the machinery, not a measurement
          root:str=''):                  # with --quick: the folder for data, runs and results
     "Run (or resume) the study and write its results."
     if quick:
         study = quick_study(Path(root or tempfile.mkdtemp(prefix='shapes_study_')))
         if out != 'nbs/results/study': study.out = out
+    elif level == 'easy':
+        study = Study(job=dict(data_dir=data_dir, runs_dir=runs_dir, ft_steps=ft_steps, workers=workers), seeds=tuple(seeds),
+                      dico_lrs=tuple(lrs), scst_lrs=tuple(lrs), out=out)
     else:
-        study = Study(job=dict(data_dir=data_dir, runs_dir=runs_dir, ft_steps=ft_steps, workers=workers), seeds=tuple(seeds), out=out)
+        study = Study(job=dict(data_dir=data_dir, runs_dir=runs_dir, ft_steps=ft_steps, workers=workers, level=level), seeds=tuple(seeds),
+                      dico_lrs=tuple(lrs), scst_lrs=tuple(lrs), nscst_lrs=tuple(lrs), rewards=('evaluator', 'trunk'), ablations={}, kls=(0.25, 0.5, 1.0, 2.0, 4.0),
+                      out=out if out != 'nbs/results/study' else f'nbs/results/study_{level}')
     print(run_study(study).read_text())

@@ -27,8 +27,9 @@ def test_readme_has_commands():
 def test_readme_command_parses(script, args):
     "The arguments parse (argparse exits with code 2 on a bad one); nothing runs."
     name = Path(script).name
-    if name == 'train_dico.py' and args[:1] == ['--clips']:
-        assert args[1:] in (['shipped'], ['train']), args   # the shapes main job's one flag
+    if name == 'train_dico.py' and args[:1] in (['--clips'], ['--level']):   # the shapes main job's flags
+        flags = {'--clips': ('shipped', 'train'), '--level': ('easy', 'hard')}
+        assert len(args) % 2 == 0 and all(f in flags and v in flags[f] for f, v in zip(args[::2], args[1::2])), args
         return
     if name in PRESETS:
         import dico_nb.train as t
