@@ -6,7 +6,7 @@
 from __future__ import annotations
 import hashlib, json, os, time
 from functools import partial
-from dataclasses import dataclass, asdict
+from dataclasses import dataclass, asdict, replace
 from pathlib import Path
 
 import torch
@@ -90,6 +90,7 @@ def stage_clips(job:ShapesJob)->tuple:
         return *paths, False
     paths = [Path(job.data_dir)/'models'/f'shapes_{n}.safetensors' for n in names]
     todo = [(n, p) for n, p in zip(names, paths) if not p.exists()]
+    if job.level != 'easy' and any(n == 'trunk' for n, _ in todo): stage_data(replace(job, level='easy', name=''))   # the trunk's recipe trains on the easy level
     for n, p in todo:
         print(f"training the {n} CLIP: {SHAPES_CLIPS[n]}")
         make_shapes_clip(n, p, job.registry, job.clip_steps, threads=1)   # one thread: the shipped weights, bit for bit

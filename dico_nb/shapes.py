@@ -538,7 +538,7 @@ def shape_members(rec:dict,         # a record with `key`, `captions`, `scene` (
 # %% ../nbs/01_shapes.ipynb #78d96565
 METRIC_HOOKS = ['dico_nb.shapes:truth_metric']   # what `evaluate` runs on shapes data: the checker's truth (`truth_metric`, below)
 
-def prepare_shapes(out_dir:Path='data/shapes', # where shards and `manifest.json` go
+def prepare_shapes(out_dir:Path=None,  # where shards and `manifest.json` go (default: `data/{level_name(level)}`)
                    n_train:int=20000,  # training images (the `train_xe` split has `n_refs` samples per image)
                    n_val:int=1000,     # validation images
                    n_test:int=1000,    # test images
@@ -552,7 +552,7 @@ def prepare_shapes(out_dir:Path='data/shapes', # where shards and `manifest.json
                    seed:int=0,         # the dataset's seed: same seed, byte-identical shards
                    level:str='easy'):  # one of `LEVELS`
     "Generate the shapes benchmark: `train_xe`, `train`, `val`, `test` shards, a manifest and registry entries."
-    out_dir, recs, first, name = Path(out_dir), {}, 0, name or level_name(level)
+    out_dir, recs, first, name = Path(out_dir or Path('data')/level_name(level)), {}, 0, name or level_name(level)
     for split, n in (('train', n_train), ('val', n_val), ('test', n_test)):
         recs[split] = with_jpegs(shapes_records(split, n, seed, n_refs, first, workers, level), size, noise, workers)
         first += n * n_refs

@@ -23,11 +23,11 @@ from .evaluate import evaluate, save_evaluation, model_device, table_header, col
 from .pipeline import ShapesJob, stage_data, stage_clips, stage_features, xe_cfg, ft_cfg, stage_train, job_threads, mean_std, SHAPES_HEADERS
 
 # %% auto #0
-__all__ = ['ABLATIONS', 'COLUMNS', 'METHOD_LABELS', 'REWARD_GAINS', 'log_ratios', 'mean_se', 'sampled_kl', 'split_features',
-           'drift', 'Study', 'run_name', 'study_runs', 'run_cfg', 'states_twice', 'truth_f1', 'load_last', 'best_step',
-           'measure', 'measured', 'record', 'run_seed', 'with_gain', 'points', 'table_line', 'point_label',
-           'study_table', 'beyond_spread', 'ablation_table', 'curves_of', 'frontier_figure', 'at_kl', 'matched_table',
-           'write_results', 'run_study', 'quick_study']
+__all__ = ['REWARD_KINDS', 'ABLATIONS', 'COLUMNS', 'METHOD_LABELS', 'REWARD_GAINS', 'log_ratios', 'mean_se', 'sampled_kl',
+           'split_features', 'drift', 'Study', 'run_name', 'study_runs', 'run_cfg', 'states_twice', 'truth_f1',
+           'load_last', 'best_step', 'measure', 'measured', 'record', 'run_seed', 'with_gain', 'points', 'table_line',
+           'point_label', 'study_table', 'beyond_spread', 'ablation_table', 'curves_of', 'frontier_figure', 'at_kl',
+           'matched_table', 'write_results', 'run_study', 'quick_study']
 
 # %% ../nbs/12_shapes_study.ipynb #0784efc4
 @torch.no_grad()
@@ -80,6 +80,7 @@ def drift(policy:Captioner,    # the fine-tuned model
     return dict(kl=kl, kl_se=se, kl_samples=sum(x.numel() for x in r))
 
 # %% ../nbs/12_shapes_study.ipynb #93ebc21b
+REWARD_KINDS = ('evaluator', 'trunk')   # a study run's reward: the level's evaluator CLIP, or the trunk CLIP
 ABLATIONS = {'length penalty 0': dict(length_penalty=0.),            # beams ranked by log-prob instead of log-prob / length
              'reward prefix': dict(reward_prefix=PREFIX),   # the training reward reads the prefix, as PAC-S's text does
              'policy in eval mode': dict(policy_mode='eval'),          # no dropout while the policy makes and scores candidates
@@ -99,6 +100,10 @@ class Study:
     operating: dict = field(default_factory=lambda: dict(lr=1e-5, beta=0.2)) # the DiCO run the ablations start from
     ablations: dict = field(default_factory=lambda: dict(ABLATIONS)) # name -> the `TrainConfig` settings it changes
     kls: tuple = (0.05, 0.2, 0.5, 1.0)      # drifts (nats per caption) at which the matched tables read every curve
+
+    def __post_init__(self):
+        bad = [r for r in self.rewards if r not in REWARD_KINDS]
+        if bad or not self.rewards: raise ValueError(f"Study.rewards={tuple(self.rewards)!r}: choose from {', '.join(REWARD_KINDS)}")
     kl_samples: int = 2                     # captions sampled per test image for the drift
     java: bool = True                       # CIDEr and BLEU-4 by the Java tools (False: CIDEr-fast only, no BLEU-4)
     out: str = 'nbs/results/study'          # the table, the json of every measurement, the figures
@@ -350,13 +355,13 @@ def write_results(study:Study, records:list)->Path:
             for rw in study.rewards for c in ('best', 'last')]
     matched = [x for rw in study.rewards for c in ('best', 'last')
                for x in (f'## Matched drift: {rw} reward, {c} checkpoint', '', matched_table(records, c, rw, tuple(study.kls)), '')]
-    ablations = [x for c in ('best', 'last') for x in (f'## Ablations at the operating point, {c} checkpoint', '', ablation_table(records, study, c), '')]
+    ablations = [x for c in ('best', 'last') for x in (f'## Ablations at the operating point, {c} checkpoint', '', ablation_table(records, study, c), '')] if study.ablations else []
     seconds = sum(r['seconds'] for r in records)
     level = ShapesJob(**study.job).level
     text = '\n'.join([f"# The shapes study{'' if level == 'easy' else f', {level} level'}: seeds {list(study.seeds)}", '',
                       f"{ShapesJob(**study.job).split('test')}; mean ± std over seeds; x100 except vocabulary, length and KL (nats per caption).", '',
                       '## Sweep, best validation checkpoint (RefPAC-S)', '', study_table(records, 'best'), '',
-                      '## Sweep, last step', '', study_table(records, 'last'), '', *matched, *(ablations if study.ablations else []),
+                      '## Sweep, last step', '', study_table(records, 'last'), '', *matched, *ablations,
                       *[f'![frontier]({f})' for f in figs], '',
                       f"Fine-tuning and measuring: {seconds / 3600:.2f} h ({seconds:.0f} s) of wall time, summed over runs and seeds "
                       "(one torch thread per free core; the XE models' training is the main job's, not counted here).", ''])
