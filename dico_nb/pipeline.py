@@ -17,7 +17,7 @@ from .shapes import prepare_shapes, load_scenes, show_scenes, check, check_level
 from .model import Captioner, CaptionerConfig, model_transform
 from .features import cache_features
 from .reward import RewardSpec, make_scorer, PREFIX
-from .shapes_clip import shapes_resnet_arch, SHAPES_CLIPS, shipped_clip, make_shapes_clip
+from .shapes_clip import shapes_resnet_arch, SHAPES_CLIPS, shipped_clip, make_shapes_clip, level_evaluator
 from .train import TrainConfig, METHODS, dico_config, scst_config, train
 from .evaluate import evaluate, save_evaluation, table_header, table_row, coco_image_id, columns
 from .convert import load_captioner
@@ -68,7 +68,7 @@ class ShapesJob:
     def registry(self)->Path: return Path(self.data_dir)/'registry.json'
     def split(self, s:str)->str: return f"{level_name(self.level)}_{s}"   # a split's registry name: 'shapes_test', 'shapes_hard_test'
     @property
-    def evaluator(self)->str: return 'evaluator' if self.level == 'easy' else f'{self.level}_evaluator'  # its `SHAPES_CLIPS` name
+    def evaluator(self)->str: return level_evaluator(self.level)  # its `SHAPES_CLIPS` name
 
 # %% ../nbs/10_pipeline.ipynb #4ea3cfe7
 def stage_data(job:ShapesJob)->tuple:

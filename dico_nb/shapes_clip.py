@@ -13,14 +13,14 @@ import torch.nn.functional as F
 
 from .data import clip_transform, clip_image_size, CaptionShards
 from .shards import dataset_spec
-from .shapes import check, sample_caption, noun_phrase, load_scenes, level_name, SHAPES, COLOURS, VOCAB
+from .shapes import check, sample_caption, noun_phrase, load_scenes, level_name, check_level, SHAPES, COLOURS, VOCAB
 from .reward import PREFIX, Scorer, RewardSpec, make_scorer, fit_images, make_clip, save_clip, encode_text, text_tokens, CiderD, simple_tokenize
 
 # %% auto #0
 __all__ = ['SHAPES_CLIPS', 'CLIP_DATA', 'PERTURB_KINDS', 'HACKS', 'shapes_clip_arch', 'shapes_resnet_arch', 'perturb',
-           'negative_caption', 'contrastive_loss', 'load_shapes_split', 'train_clip', 'shipped_clip', 'vocab_rows',
-           'make_shapes_clip', 'truth_score', 'kendall_tau', 'captioner_captions', 'judgment_set', 'judge',
-           'list_caption', 'hack_pair', 'hackability', 'judgment_study']
+           'negative_caption', 'contrastive_loss', 'load_shapes_split', 'train_clip', 'level_evaluator', 'shipped_clip',
+           'vocab_rows', 'make_shapes_clip', 'truth_score', 'kendall_tau', 'captioner_captions', 'judgment_set',
+           'judge', 'list_caption', 'hack_pair', 'hackability', 'judgment_study']
 
 # %% ../nbs/04b_shapes_clip.ipynb #34b41653
 def shapes_clip_arch(image_size:int=64,  # input side
@@ -151,6 +151,10 @@ SHAPES_CLIPS = {  # name -> the `train_clip` recipe that makes it (on `shapes_tr
     'hard_evaluator': dict(steps=2400, batch_size=64, lr=2e-3, neg_kinds=('colour', 'shape', 'size', 'relation', 'count', 'swap', 'swap', 'swap'),
                            dedupe=True, seed=0, max_objects=6, level='hard', context=48)}  # on `shapes_hard_train`; 3 in 8 of its negatives bind (swap)
 CLIP_DATA = ('level', 'context')   # recipe keys that choose the data and the text context rather than `train_clip` settings
+
+def level_evaluator(level:str)->str: # one of `dico_nb.shapes.LEVELS`
+    "The `SHAPES_CLIPS` name of a level's evaluator: 'evaluator' (easy) or 'hard_evaluator'."
+    return 'evaluator' if check_level(level) == 'easy' else f'{level}_evaluator'
 
 def shipped_clip(name:str)->Path:
     "Path of the repository's shipped shapes CLIP `name` (one of `SHAPES_CLIPS`)."
@@ -330,7 +334,7 @@ def judgment_study(data_dir:Path,       # the main job's `data_dir` (shards and 
     data_dir, results = Path(data_dir), Path(results); results.mkdir(parents=True, exist_ok=True)
     reg, name = data_dir/'registry.json', level_name(level)
     test, train = load_shapes_split(f'{name}_test', registry=reg), load_shapes_split(f'{name}_train', registry=reg)
-    paths = dict(evaluator=str(evaluator or shipped_clip('evaluator' if level == 'easy' else f'{level}_evaluator')), trunk=str(trunk or shipped_clip('trunk')))
+    paths = dict(evaluator=str(evaluator or shipped_clip(level_evaluator(level))), trunk=str(trunk or shipped_clip('trunk')))
     evaluator, trunk = make_scorer(RewardSpec(str(paths['evaluator']), 'pacs', PREFIX)), make_scorer(RewardSpec(str(paths['trunk']), 'clips', PREFIX))
     t0 = time.time()
     models = {k: Captioner.from_pretrained(p) for k, p in captioners.items()}

@@ -3,6 +3,7 @@
 #   python scripts/shapes_judgment.py runs/shapes-seed0/xe_early/best runs/shapes-seed0/xe/best [--level hard]
 from fastcore.script import call_parse
 from dico_nb.shapes_clip import judgment_study
+from dico_nb.shapes import level_name
 
 @call_parse
 def main(xe_early:str,                # an early XE checkpoint (a weak captioner)
@@ -15,4 +16,4 @@ def main(xe_early:str,                # an early XE checkpoint (a weak captioner
          evaluator:str=None,          # evaluator CLIP (default: the level's in weights/)
          level:str='easy'):           # 'easy' or 'hard': the level's test split; results in shapes_judgment.* or shapes_hard_judgment.*
     judgment_study(data_dir, {'XE early': xe_early, 'XE late': xe_late}, results, n, seed, trunk, evaluator, level)
-    print(open(f"{results}/{'shapes' if level == 'easy' else 'shapes_' + level}_judgment.md").read())
+    print(open(f"{results}/{level_name(level)}_judgment.md").read())
