@@ -232,7 +232,7 @@ def np(self:_Parser)->Mention:
     start, det = self.i, self.peek()
     if det in ARTICLES: m = Mention(count=ARTICLES[det])
     elif det in NUMBERS: m = Mention(count=NUMBERS[det], plural=True)
-    else: self.fail('a, an, the, one, two or three')
+    else: self.fail(f"{', '.join(ARTICLES)} or a number ({', '.join(NUMBERS)})")
     self.i += 1
     if self.peek() in SIZE_WORDS: m.size = SIZE_WORDS[self.take(self.peek())]
     if self.peek() in COLOURS: m.colour = self.take(self.peek())

@@ -12,15 +12,16 @@ import torch
 import torch.nn.functional as F
 
 from .data import clip_transform, clip_image_size, CaptionShards
-from .shards import dataset_spec
-from .shapes import check, sample_caption, noun_phrase, load_scenes, level_name, check_level, SHAPES, COLOURS, VOCAB
-from .reward import PREFIX, Scorer, RewardSpec, make_scorer, fit_images, make_clip, save_clip, encode_text, text_tokens, CiderD, simple_tokenize
+from .shards import dataset_spec, load_image
+from .shapes import check, sample_caption, noun_phrase, load_scenes, shape_jpeg, level_name, check_level, LEVELS, SHAPES, COLOURS, VOCAB
+from .reward import PREFIX, Scorer, RewardSpec, make_scorer, fit_images, make_clip, load_clip, save_clip, encode_text, text_tokens, CiderD, simple_tokenize
 
 # %% auto #0
 __all__ = ['SHAPES_CLIPS', 'CLIP_DATA', 'PERTURB_KINDS', 'HACKS', 'shapes_clip_arch', 'shapes_resnet_arch', 'perturb',
-           'negative_caption', 'contrastive_loss', 'load_shapes_split', 'train_clip', 'level_evaluator', 'shipped_clip',
-           'vocab_rows', 'make_shapes_clip', 'truth_score', 'kendall_tau', 'captioner_captions', 'judgment_set',
-           'judge', 'list_caption', 'hack_pair', 'hackability', 'judgment_study']
+           'negative_caption', 'swapped_twin', 'twin_image', 'add_twins', 'contrastive_loss', 'load_shapes_split',
+           'train_clip', 'level_evaluator', 'shipped_clip', 'vocab_rows', 'make_shapes_clip', 'truth_score',
+           'kendall_tau', 'captioner_captions', 'judgment_set', 'judge', 'list_caption', 'hack_pair', 'hackability',
+           'judgment_study', 'judgment_over_seeds', 'judgment_seeds']
 
 # %% ../nbs/04b_shapes_clip.ipynb #34b41653
 def shapes_clip_arch(image_size:int=64,  # input side
@@ -46,12 +47,16 @@ def shapes_resnet_arch(image_size:int=96,  # input side: 96 px gives the ResNet 
 
 # %% ../nbs/04b_shapes_clip.ipynb #71b0368d
 def perturb(scene:dict, kind:str, rng:random.Random,
-            max_objects:int=3): # 'count' adds an object only below this many
+            max_objects:int=3, # 'count' adds an object only below this many
+            sizes:tuple=None):  # the level's sizes, which 'size' draws a new one from (None: small and big exchanged, any other size made big)
     "A copy of `scene` with one `kind` of change: 'colour', 'shape', 'size', 'relation', 'count' or 'swap' (colours of two objects exchanged)."
     s = deepcopy(scene); objs = s['objects']
     o = rng.choice(objs)
     if kind == 'colour': o['colour'] = rng.choice([c for c in COLOURS if c != o['colour']])
     elif kind == 'shape': o['shape'] = rng.choice([c for c in SHAPES if c != o['shape']])
+    elif kind == 'size' and sizes:
+        others = [z for z in sizes if z != o['size']]
+        o['size'] = others[0] if len(others) == 1 else rng.choice(others)   # (one other size: no draw, as the rule below)
     elif kind == 'size': o['size'] = 'small' if o['size'] == 'big' else 'big'
     elif kind == 'relation' and len(objs) > 1:
         a, b = rng.sample(objs, 2)
@@ -66,16 +71,48 @@ def negative_caption(scene:dict,           # the true scene
                      rng:random.Random,    # random state
                      kinds=('colour', 'shape', 'relation', 'count'), # edits to draw from
                      tries:int=20,         # attempts before giving up (returns None)
-                     max_objects:int=3):   # the level's most objects (a 'count' edit adds one below it)
+                     max_objects:int=3,    # the level's most objects (a 'count' edit adds one below it)
+                     sizes:tuple=None):    # the level's sizes, for 'size' edits (see `perturb`)
     "A fluent caption that is false for `scene`, or None."
     n = len(scene['objects'])
     kinds = [k for k in kinds if not (k in ('relation', 'swap') and n < 2 or k == 'count' and n >= max_objects)]
     if not kinds: return None
     for _ in range(tries):
-        text, _ = sample_caption(perturb(scene, rng.choice(kinds), rng, max_objects), rng, p_all=0.5, p_rel=0.7)
+        text, _ = sample_caption(perturb(scene, rng.choice(kinds), rng, max_objects, sizes), rng, p_all=0.5, p_rel=0.7)
         c = check(text, scene)
         if c.grammatical and c.precision < 1: return text
     return None
+
+# %% ../nbs/04b_shapes_clip.ipynb #8d3e44c4
+def swapped_twin(scene:dict,         # the true scene (2+ objects of different colours and shapes to swap)
+                 refs:list,          # its references
+                 rng:random.Random,  # random state
+                 tries:int=20):      # caption draws for the twin before giving up
+    "`(ref, twin_scene, twin_caption)`: a reference false of the twin, and a fluent caption true of the twin and false of `scene`; or None."
+    twin = perturb(scene, 'swap', rng)
+    falses = [r for r in refs if check(r, twin).precision < 1]
+    if twin['objects'] == scene['objects'] or not falses: return None
+    for _ in range(tries):
+        text, _ = sample_caption(twin, rng)
+        c, t = check(text, scene), check(text, twin)
+        if c.grammatical and c.precision < 1 and t.precision == 1: return rng.choice(falses), twin, text
+    return None
+
+def twin_image(scene:dict, transform, size:int=64, noise:float=6.0)->torch.Tensor:
+    "`scene` rendered and JPEG-coded as `prepare_shapes` makes its images (same `size` and `noise`), then preprocessed by `transform`."
+    return transform(load_image(shape_jpeg(scene, size, noise)))
+
+def add_twins(scenes:list, refs:list, # the batch's scenes and each one's references
+              caps:list,              # the batch's captions, one per scene (changed in place where a twin is added)
+              n:int,                  # offer a twin to the first `n` scenes
+              rng:random.Random, transform): # random state; the images' preprocessing
+    "Twin pairs for a batch: `(scenes, captions, images)` of the twins found, no caption text twice in the batch."
+    tw_scenes, tw_caps, tw_imgs = [], [], []
+    for j in range(n):
+        t = swapped_twin(scenes[j], refs[j], rng)
+        if t is None or t[0] in caps[:j] + caps[j + 1:] + tw_caps or t[2] in caps + tw_caps: continue
+        caps[j] = t[0]; tw_scenes.append(t[1]); tw_caps.append(t[2]); tw_imgs.append(twin_image(t[1], transform))
+    return tw_scenes, tw_caps, tw_imgs
 
 # %% ../nbs/04b_shapes_clip.ipynb #1ae4192f
 def contrastive_loss(img:torch.Tensor,   # [B, D] normalised image features
@@ -109,17 +146,21 @@ def train_clip(data,                    # training split: `load_shapes_split` ou
                neg_kinds=('colour', 'shape', 'relation', 'count'), # the edits hard negatives are drawn from
                dedupe:bool=False,       # no caption text twice in a batch (two identical captions are no negatives of each other)
                max_objects:int=3,       # the level's most objects (for 'count' negatives)
+               sizes:tuple=None,        # the level's sizes (for 'size' negatives; see `perturb`)
+               twins:float=0.,          # share of the batch's images offered a `swapped_twin` (a pair of its own where one is found)
                prefix:str=PREFIX,       # caption prefix, as the scorer will use it
                seed:int=0,              # initialisation and batches
+               init:Path=None,          # start from this saved CLIP (a `save_clip` file of `arch`) instead of a fresh initialisation
                out:Path=None,           # save the model here (PAC-S format) when given
                log_every:int=25):       # print the loss this often
     "Train an open_clip CLIP contrastively on a shapes split; returns the model and the loss per step."
     torch.manual_seed(seed); rng = random.Random(seed)
-    model = make_clip(arch).train()
+    model = (load_clip(init, arch).float().requires_grad_(True) if init else make_clip(arch)).train()
     opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=0.1)
     warm = max(1, steps // 20)
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda i: min(1, (i + 1) / warm) * 0.5 * (1 + math.cos(math.pi * min(i, steps) / steps)))
     ctx, N, losses, t0 = arch['text_cfg']['context_length'], len(data['images']), [], time.time()
+    tf = clip_transform('ViT-B-32', 'openai', image_size=clip_image_size(arch))   # twins' preprocessing, as `load_shapes_split`'s
     for step in range(steps):
         idx = rng.sample(range(N), min(batch_size + batch_size // 4 * dedupe, N))
         caps = [rng.choice(data['refs'][i]) for i in idx]
@@ -127,11 +168,15 @@ def train_clip(data,                    # training split: `load_shapes_split` ou
             first = {}
             for i, c in zip(idx, caps): first.setdefault(c, i)
             caps, idx = list(first)[:batch_size], list(first.values())[:batch_size]
-        img = F.normalize(model.encode_image(data['images'][idx].float()), dim=-1)
-        txt = encode_text(model, text_tokens(caps, prefix, ctx))
+        imgs, tw_caps = data['images'][idx].float(), []
+        if twins:   # the twins' images and captions go after the batch's, row k + B with caption k + B
+            _, tw_caps, tw_imgs = add_twins([data['scenes'][i] for i in idx], [data['refs'][i] for i in idx], caps, round(twins * len(idx)), rng, tf)
+            if tw_imgs: imgs = torch.cat([imgs, torch.stack(tw_imgs)])
+        img = F.normalize(model.encode_image(imgs), dim=-1)
+        txt = encode_text(model, text_tokens(caps + tw_caps, prefix, ctx))
         neg = None
         if hard_negatives:
-            negs = [n for n in (negative_caption(data['scenes'][i], rng, neg_kinds, max_objects=max_objects) for i in idx) if n is not None]
+            negs = [n for n in (negative_caption(data['scenes'][i], rng, neg_kinds, max_objects=max_objects, sizes=sizes) for i in idx) if n is not None]
             neg = encode_text(model, text_tokens(negs, prefix, ctx)) if negs else None
         loss = contrastive_loss(img, txt, model.logit_scale.exp().clamp(max=100), neg)
         opt.zero_grad(set_to_none=True); loss.backward(); opt.step(); sched.step()
@@ -139,7 +184,7 @@ def train_clip(data,                    # training split: `load_shapes_split` ou
         if log_every and (step % log_every == 0 or step == steps - 1):
             print(f"step {step:4d}  loss {loss.item():.3f}  {(step + 1) * len(idx) / (time.time() - t0):.0f} images/s")
     model.eval()
-    if out: save_clip(model, out, arch, steps=steps, batch_size=batch_size, lr=lr, hard_negatives=hard_negatives, neg_kinds=list(neg_kinds), dedupe=dedupe,
+    if out: save_clip(model, out, arch, steps=steps, batch_size=batch_size, lr=lr, hard_negatives=hard_negatives, neg_kinds=list(neg_kinds), dedupe=dedupe, twins=twins,
                       seed=seed, seconds=round(time.time() - t0, 1), final_loss=losses[-1])
     return model, losses
 
@@ -149,7 +194,11 @@ SHAPES_CLIPS = {  # name -> the `train_clip` recipe that makes it (on `shapes_tr
     'evaluator': dict(steps=2400, batch_size=64, lr=2e-3, neg_kinds=('colour', 'shape', 'size', 'relation', 'count', 'swap'),
                       dedupe=True, seed=0),
     'hard_evaluator': dict(steps=2400, batch_size=64, lr=2e-3, neg_kinds=('colour', 'shape', 'size', 'relation', 'count', 'swap', 'swap', 'swap'),
-                           dedupe=True, seed=0, max_objects=6, level='hard', context=48)}  # on `shapes_hard_train`; 3 in 8 of its negatives bind (swap)
+                           dedupe=True, seed=0, max_objects=6, level='hard', context=48),  # on `shapes_hard_train`; 3 in 8 of its negatives bind (swap)
+    'hard_evaluator_twins': dict(steps=2400, batch_size=64, lr=2e-3, neg_kinds=('colour', 'shape', 'size', 'relation', 'count', 'swap', 'swap', 'swap'),
+                                 dedupe=True, seed=0, max_objects=6, sizes=('tiny', 'small', 'big'), twins=0.5, level='hard', context=48),  # and swapped twins
+    'hard_evaluator_bound': dict(init='hard_evaluator_twins', steps=1600, batch_size=64, lr=5e-4, hard_negatives=False, twins=1.,
+                                 dedupe=True, seed=0, level='hard', context=48)}  # then a binding stage: every image offered its twin
 CLIP_DATA = ('level', 'context')   # recipe keys that choose the data and the text context rather than `train_clip` settings
 
 def level_evaluator(level:str)->str: # one of `dico_nb.shapes.LEVELS`
@@ -179,13 +228,18 @@ def make_shapes_clip(name:str,           # one of `SHAPES_CLIPS`
     recipe = {**SHAPES_CLIPS[name], **({'steps': steps} if steps else {})}
     level, context = recipe.get('level', 'easy'), recipe.get('context', 32)
     arch = arch or shapes_resnet_arch(context=context)
+    kw = {k: v for k, v in recipe.items() if k not in CLIP_DATA}
+    if 'init' in recipe:   # a second stage: it starts from the CLIP its recipe names, made beside `out` or else shipped
+        first = Path(out).with_name(f"shapes_{recipe['init']}.safetensors")
+        kw['init'] = first if first.exists() else shipped_clip(recipe['init'])
+        if not kw['init'].exists(): raise FileNotFoundError(f"{name} starts from {recipe['init']}: make that first, as {first}")
     before = torch.get_num_threads(); torch.set_num_threads(threads)
     try:
         data = load_shapes_split(f'{level_name(level)}_train', image_size=clip_image_size(arch), registry=registry)
         t0 = time.time()
-        model, losses = train_clip(data, arch, **{k: v for k, v in recipe.items() if k not in CLIP_DATA}, log_every=100)
+        model, losses = train_clip(data, arch, **kw, log_every=100)
     finally: torch.set_num_threads(before)
-    return save_clip(model, out, arch, rows=vocab_rows(), dtype=torch.float16, name=name, **recipe, images=len(data['images']),
+    return save_clip(model, out, arch, rows=vocab_rows(), dtype=torch.float16, name=name, **recipe, **({'init_file': str(kw['init'])} if 'init' in kw else {}), images=len(data['images']),
                      threads=threads, seconds=round(time.time() - t0, 1), final_loss=losses[-1])
 
 # %% ../nbs/04b_shapes_clip.ipynb #23cb4fee
@@ -229,9 +283,10 @@ def judgment_set(split:dict,        # `load_shapes_split` output (the test split
                  captioners:dict,   # name -> `Captioner` (e.g. XE early and late)
                  n:int=500,         # images
                  seed:int=0,        # random state
-                 images=None):      # [N, 3, H, W] the split's images at the captioners' input size (default: `split['images']`)
+                 images=None,       # [N, 3, H, W] the split's images at the captioners' input size (default: `split['images']`)
+                 level:str='easy'): # the split's level: its most objects and its sizes bound the perturbations
     "Candidates: dicts of image index `i`, `caption`, `source` and the checker's `truth`."
-    rng, N = random.Random(seed), len(split['refs'])
+    rng, N, lv = random.Random(seed), len(split['refs']), LEVELS[check_level(level)]
     by_image = [dict() for _ in range(n)]  # caption -> source, first source kept
     for name, model in captioners.items():
         for dec, caps in captioner_captions(model.eval(), (split['images'] if images is None else images)[:n], seed=seed).items():
@@ -241,7 +296,7 @@ def judgment_set(split:dict,        # `load_shapes_split` output (the test split
         cands.setdefault(sample_caption(scene, rng)[0], 'true paraphrase')
         cands.setdefault(rng.choice(split['refs'][(i + rng.randrange(1, N)) % N]), 'other image')
         for kind in rng.sample(PERTURB_KINDS, 2):
-            if (c := negative_caption(scene, rng, kinds=(kind,))) is not None: cands.setdefault(c, f'perturbed {kind}')
+            if (c := negative_caption(scene, rng, (kind,), max_objects=lv['max_objects'], sizes=lv['sizes'])) is not None: cands.setdefault(c, f'perturbed {kind}')
     return [dict(i=i, caption=c, source=s, truth=truth_score(check(c, split['scenes'][i])))
             for i in range(n) for c, s in by_image[i].items()]
 
@@ -281,7 +336,8 @@ def list_caption(objs:list,            # objects (dicts of `size`, `colour`, `sh
     rng = random.Random(seed)
     return 'there is ' + ' and '.join(noun_phrase((o['size'], o['colour'], o['shape']), 1, rng) for o in objs)
 
-def hack_pair(scene:dict, kind:str, rng:random.Random):
+def hack_pair(scene:dict, kind:str, rng:random.Random,
+              sizes:tuple=('big', 'small')): # the sizes an invented object may have
     "`(original, variant)` of hack `kind` for `scene` (2+ objects), or None where the scene does not allow it."
     objs, s = scene['objects'], rng.random()
     if len(objs) < 2: return None
@@ -290,7 +346,7 @@ def hack_pair(scene:dict, kind:str, rng:random.Random):
     if kind == 'one object fewer': return list_caption(objs[:-1], s), full
     if kind == 'shuffled words': w = full.split(); rng.shuffle(w); return full, ' '.join(w)
     if kind == 'invented object':
-        new = [dict(size=z, colour=c, shape=h) for z in ('big', 'small') for c in COLOURS for h in SHAPES
+        new = [dict(size=z, colour=c, shape=h) for z in sizes for c in COLOURS for h in SHAPES
                if all((c, h) != (o['colour'], o['shape']) for o in objs)]
         return full, list_caption(objs + [rng.choice(new)], s)
     if kind == 'swapped attributes':
@@ -306,11 +362,12 @@ def hack_pair(scene:dict, kind:str, rng:random.Random):
 def hackability(split:dict,        # `load_shapes_split` output
                 scorer:Scorer,     # the metric under test
                 n:int=500,         # images looked at
-                seed:int=0):       # random state
+                seed:int=0,        # random state
+                level:str='easy'): # the split's level (its sizes, for invented objects)
     "Rows per hack: images, mean score of original and variant, % images where the original wins, truth of each."
-    rng, rows = random.Random(seed), []
+    rng, rows, sizes = random.Random(seed), [], tuple(reversed(LEVELS[check_level(level)]['sizes']))  # (easy: big, small, as always)
     for kind in HACKS:
-        pairs = [(i, p) for i in range(min(n, len(split['refs']))) if (p := hack_pair(split['scenes'][i], kind, rng))]
+        pairs = [(i, p) for i in range(min(n, len(split['refs']))) if (p := hack_pair(split['scenes'][i], kind, rng, sizes))]
         idx = [i for i, _ in pairs]
         imgs = fit_images(scorer, split['images'][idx].float())
         a, b = scorer.pairs(imgs, [p[0] for _, p in pairs], idx), scorer.pairs(imgs, [p[1] for _, p in pairs], idx)
@@ -342,7 +399,7 @@ def judgment_study(data_dir:Path,       # the main job's `data_dir` (shards and 
     if len(sizes) > 1: raise ValueError(f"the captioners' trunks take different image sizes {sorted(sizes)}: compare captioners on one trunk")
     size = sizes.pop()
     images = test['images'] if size == test['images'].shape[-1] else load_shapes_split(f'{name}_test', image_size=size, registry=reg)['images']
-    cands = judgment_set(test, models, n, seed, images)
+    cands = judgment_set(test, models, n, seed, images, level)
     scores = judge(cands, test, evaluator, trunk, train['refs'])
     truth = [c['truth'] for c in cands]
     sources = sorted({c['source'] for c in cands})
@@ -350,7 +407,7 @@ def judgment_study(data_dir:Path,       # the main job's `data_dir` (shards and 
     by_source = {s: dict(n=sum(c['source'] == s for c in cands), truth=round(sum(c['truth'] for c in cands if c['source'] == s) /
                  max(1, sum(c['source'] == s for c in cands)), 3), **{k: round(float(v[[c['source'] == s for c in cands]].mean()), 3)
                  for k, v in scores.items()}) for s in sources}
-    hack, hack_trunk = hackability(test, evaluator, n, seed), hackability(test, trunk, n, seed)
+    hack, hack_trunk = hackability(test, evaluator, n, seed, level), hackability(test, trunk, n, seed, level)
     info = dict(images=n, candidates=len(cands), captioners={k: str(p) for k, p in captioners.items()}, seconds=round(time.time() - t0, 1), level=level, **paths)
     (results/f'{name}_judgment.json').write_text(json.dumps(dict(info=info, rows=rows, by_source=by_source, hack=hack, hack_trunk=hack_trunk), indent=1))
     md = [f"{len(cands):,} candidates over {n} test images.", '', '| metric | Kendall tau-b x100 with the truth |', '|---|---:|']
@@ -362,3 +419,45 @@ def judgment_study(data_dir:Path,       # the main job's `data_dir` (shards and 
         md += [f"| {h['hack']} | {h['images']} | {h['original']} | {h['variant']} | {h['original_wins']} | {h['truth_original']} | {h['truth_variant']} |" for h in hk]
     (results/f'{name}_judgment.md').write_text('\n'.join(md) + '\n')
     return dict(info=info, rows=rows, by_source=by_source, hack=hack, hack_trunk=hack_trunk)
+
+# %% ../nbs/04b_shapes_clip.ipynb #d12b2435
+def judgment_over_seeds(studies:dict,  # seed -> `judgment_study` output (one judgment set and its captioners per seed)
+                        note:str=''):  # what the runs were, for the json
+    "Each seed's Kendall tau-b and hack wins side by side, with mean ± std: `(summary dict, markdown)`."
+    seeds = sorted(studies)
+    def ms(xs):   # (by hand: `statistics` fails on a nan, the tau of a constant metric)
+        m = sum(xs) / len(xs)
+        return f"{m:.1f} ± {math.sqrt(sum((x - m) ** 2 for x in xs) / (len(xs) - 1)):.1f}" if len(xs) > 1 else f"{m:.1f}"
+    taus = {s: {r['metric']: r['tau'] for r in studies[s]['rows']} for s in seeds}
+    wins = {s: {who: {h['hack']: h['original_wins'] for h in studies[s][k]} for who, k in (('evaluator', 'hack'), ('trunk', 'hack_trunk'))}
+            for s in seeds}
+    head, sep = ' | '.join(f'seed {s}' for s in seeds) + ' | mean ± std |', '|---|' + '---:|' * (len(seeds) + 1)
+    md = [f"| metric | {head}", sep]
+    md += [f"| {m} | " + ' | '.join(str(taus[s][m]) for s in seeds) + f" | {ms([taus[s][m] for s in seeds])} |" for m in taus[seeds[0]]]
+    md += ['', f"| % original wins | {head}", sep]
+    md += [f"| {who}: {h} | " + ' | '.join(str(wins[s][who][h]) for s in seeds) + f" | {ms([wins[s][who][h] for s in seeds])} |"
+           for who in ('evaluator', 'trunk') for h in wins[seeds[0]][who]]
+    summary = dict(note=note, evaluator=studies[seeds[0]]['info']['evaluator'],
+                   candidates={str(s): studies[s]['info']['candidates'] for s in seeds},
+                   taus={str(s): taus[s] for s in seeds}, original_wins={str(s): wins[s] for s in seeds})
+    return summary, '\n'.join(md) + '\n'
+
+# %% ../nbs/04b_shapes_clip.ipynb #b908bb79
+def judgment_seeds(data_dir:Path,       # the main job's `data_dir`
+                   captioners:dict,     # name -> checkpoint directory, with `{seed}` where the seed goes
+                   results:Path,        # each seed's study goes to `results/seed{s}/`, the summary to `{stem}_seeds.json` / `.md`
+                   seeds=(0, 1, 2),
+                   n:int=500,           # test images
+                   trunk:Path=None, evaluator:Path=None, # as `judgment_study`
+                   level:str='easy',
+                   stem:str=None):      # summary files' stem (default: `{level's name}_judgment`)
+    "`judgment_study` once per seed (its own captioners, its own candidates), then `judgment_over_seeds`; returns the summary."
+    results = Path(results)
+    studies = {s: judgment_study(data_dir, {k: str(p).format(seed=s) for k, p in captioners.items()}, results/f'seed{s}', n, s,
+                                 trunk, evaluator, level) for s in seeds}
+    note = (f"Kendall tau-b x100 with the checker's truth on each seed's judgment set ({level_name(level)}_test, {n} images, candidates "
+            f"drawn with the seed's random state); captioners {captioners}; each seed's full json in seed{{s}}/.")
+    summary, md = judgment_over_seeds(studies, note)
+    stem = stem or f'{level_name(level)}_judgment'
+    (results/f'{stem}_seeds.json').write_text(json.dumps(summary, indent=1)); (results/f'{stem}_seeds.md').write_text(md)
+    return summary
