@@ -23,11 +23,13 @@ from .evaluate import evaluate, save_evaluation, table_header, table_row, coco_i
 from .convert import load_captioner
 
 # %% auto #0
-__all__ = ['SHAPES_HEADERS', 'COLUMNS', 'ShapesJob', 'stage_data', 'stage_clips', 'stage_features', 'captioner_model', 'xe_cfg',
-           'ft_cfg', 'stage_train', 'stage_eval', 'curves', 'write_report', 'verdict', 'samples_figure', 'job_threads',
-           'run_shapes', 'mean_std', 'shapes_table']
+__all__ = ['REWARD_KINDS', 'SHAPES_HEADERS', 'COLUMNS', 'ShapesJob', 'stage_data', 'stage_clips', 'stage_features',
+           'captioner_model', 'xe_cfg', 'ft_cfg', 'stage_train', 'stage_eval', 'curves', 'write_report', 'verdict',
+           'samples_figure', 'job_threads', 'run_shapes', 'mean_std', 'shapes_table']
 
 # %% ../nbs/10_pipeline.ipynb #182bc05f
+REWARD_KINDS = ('evaluator', 'trunk')   # a fine-tuning reward: the level's evaluator CLIP, or the trunk CLIP (CLIP's blind spots kept)
+
 @dataclass
 class ShapesJob:
     "The sizes and settings of the shapes run; saved in the report."
@@ -58,7 +60,7 @@ class ShapesJob:
         tuners = [m for m in METHODS if m != 'xe']
         if self.baseline not in tuners: raise ValueError(f"ShapesJob.baseline={self.baseline!r}: choose one of {', '.join(tuners)}")
         if self.clips not in ('shipped', 'train'): raise ValueError(f"ShapesJob.clips={self.clips!r}: choose shipped or train")
-        if self.reward not in ('evaluator', 'trunk'): raise ValueError(f"ShapesJob.reward={self.reward!r}: choose evaluator or trunk")
+        if self.reward not in REWARD_KINDS: raise ValueError(f"ShapesJob.reward={self.reward!r}: choose {' or '.join(REWARD_KINDS)}")
         self.name = self.name or level_name(check_level(self.level)) + ('' if self.reward == 'evaluator' else f'-{self.reward}_reward')
         self.max_len = self.max_len or (24 if self.level == 'easy' else 40)
 

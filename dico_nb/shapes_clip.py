@@ -424,10 +424,8 @@ def judgment_study(data_dir:Path,       # the main job's `data_dir` (shards and 
 def judgment_over_seeds(studies:dict,  # seed -> `judgment_study` output (one judgment set and its captioners per seed)
                         note:str=''):  # what the runs were, for the json
     "Each seed's Kendall tau-b and hack wins side by side, with mean ± std: `(summary dict, markdown)`."
+    from dico_nb.pipeline import mean_std as ms   # (here: the pipeline imports this module)
     seeds = sorted(studies)
-    def ms(xs):   # (by hand: `statistics` fails on a nan, the tau of a constant metric)
-        m = sum(xs) / len(xs)
-        return f"{m:.1f} ± {math.sqrt(sum((x - m) ** 2 for x in xs) / (len(xs) - 1)):.1f}" if len(xs) > 1 else f"{m:.1f}"
     taus = {s: {r['metric']: r['tau'] for r in studies[s]['rows']} for s in seeds}
     wins = {s: {who: {h['hack']: h['original_wins'] for h in studies[s][k]} for who, k in (('evaluator', 'hack'), ('trunk', 'hack_trunk'))}
             for s in seeds}

@@ -20,14 +20,14 @@ from .reward import RewardSpec, make_scorer, PREFIX
 from .train import TrainConfig, make_config, load_checkpoint, eval_mode
 from .convert import load_captioner
 from .evaluate import evaluate, save_evaluation, model_device, table_header, columns
-from .pipeline import ShapesJob, stage_data, stage_clips, stage_features, xe_cfg, ft_cfg, stage_train, job_threads, mean_std, SHAPES_HEADERS
+from .pipeline import ShapesJob, stage_data, stage_clips, stage_features, xe_cfg, ft_cfg, stage_train, job_threads, mean_std, SHAPES_HEADERS, REWARD_KINDS
 
 # %% auto #0
-__all__ = ['REWARD_KINDS', 'ABLATIONS', 'COLUMNS', 'METHOD_LABELS', 'REWARD_GAINS', 'log_ratios', 'mean_se', 'sampled_kl',
-           'split_features', 'drift', 'Study', 'run_name', 'study_runs', 'run_cfg', 'states_twice', 'truth_f1',
-           'load_last', 'best_step', 'measure', 'measured', 'record', 'run_seed', 'with_gain', 'points', 'table_line',
-           'point_label', 'study_table', 'beyond_spread', 'ablation_table', 'curves_of', 'frontier_figure', 'at_kl',
-           'matched_table', 'write_results', 'run_study', 'quick_study']
+__all__ = ['ABLATIONS', 'COLUMNS', 'METHOD_LABELS', 'REWARD_GAINS', 'log_ratios', 'mean_se', 'sampled_kl', 'split_features',
+           'drift', 'Study', 'run_name', 'study_runs', 'run_cfg', 'states_twice', 'truth_f1', 'load_last', 'best_step',
+           'measure', 'measured', 'record', 'run_seed', 'with_gain', 'points', 'table_line', 'point_label',
+           'study_table', 'beyond_spread', 'ablation_table', 'curves_of', 'frontier_figure', 'at_kl', 'matched_table',
+           'write_results', 'run_study', 'quick_study']
 
 # %% ../nbs/12_shapes_study.ipynb #0784efc4
 @torch.no_grad()
@@ -80,7 +80,6 @@ def drift(policy:Captioner,    # the fine-tuned model
     return dict(kl=kl, kl_se=se, kl_samples=sum(x.numel() for x in r))
 
 # %% ../nbs/12_shapes_study.ipynb #93ebc21b
-REWARD_KINDS = ('evaluator', 'trunk')   # a study run's reward: the level's evaluator CLIP, or the trunk CLIP
 ABLATIONS = {'length penalty 0': dict(length_penalty=0.),            # beams ranked by log-prob instead of log-prob / length
              'reward prefix': dict(reward_prefix=PREFIX),   # the training reward reads the prefix, as PAC-S's text does
              'policy in eval mode': dict(policy_mode='eval'),          # no dropout while the policy makes and scores candidates

@@ -6,6 +6,7 @@ import tempfile
 from pathlib import Path
 from fastcore.script import call_parse, Param
 from dico_nb.study import Study, quick_study, run_study
+from dico_nb.pipeline import REWARD_KINDS
 
 @call_parse
 def main(seeds:Param("seeds (one XE model each)", int, nargs='+')=[0, 1, 2],
@@ -27,6 +28,6 @@ def main(seeds:Param("seeds (one XE model each)", int, nargs='+')=[0, 1, 2],
                       dico_lrs=tuple(lrs), scst_lrs=tuple(lrs), out=out)
     else:
         study = Study(job=dict(data_dir=data_dir, runs_dir=runs_dir, ft_steps=ft_steps, workers=workers, level=level), seeds=tuple(seeds),
-                      dico_lrs=tuple(lrs), scst_lrs=tuple(lrs), nscst_lrs=tuple(lrs), rewards=('evaluator', 'trunk'), ablations={}, kls=(0.25, 0.5, 1.0, 2.0, 4.0),
+                      dico_lrs=tuple(lrs), scst_lrs=tuple(lrs), nscst_lrs=tuple(lrs), rewards=REWARD_KINDS, ablations={}, kls=(0.25, 0.5, 1.0, 2.0, 4.0),
                       out=out if out != 'nbs/results/study' else f'nbs/results/study_{level}')
     print(run_study(study).read_text())

@@ -13,12 +13,13 @@ Every option: --help.
 import sys, argparse
 from dico_nb.train import train, config_cli, dico_config
 from dico_nb.pipeline import ShapesJob, run_shapes
+from dico_nb.shapes import LEVELS
 
 if __name__ == '__main__':
     if len(sys.argv) == 1 or sys.argv[1] in ('--clips', '--level'):
         p = argparse.ArgumentParser(description='the shapes main job')
         p.add_argument('--clips', choices=('shipped', 'train'), default='shipped', help='shipped CLIPs (weights/) or retrain them')
-        p.add_argument('--level', choices=('easy', 'hard'), default='easy', help='the shapes level')
+        p.add_argument('--level', choices=tuple(LEVELS), default='easy', help='the shapes level')
         a = p.parse_args()
         run_shapes(ShapesJob(clips=a.clips, level=a.level))
     else: train(config_cli(dico_config()))
