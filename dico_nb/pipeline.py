@@ -33,7 +33,7 @@ REWARD_KINDS = ('evaluator', 'trunk')   # a fine-tuning reward: the level's eval
 @dataclass
 class ShapesJob:
     "The sizes and settings of the shapes run; saved in the report."
-    name: str = ''                 # run name: outputs go to `runs/{name}-seed{seed}/` (default: the level's data name, 'shapes' or 'shapes_hard')
+    name: str = ''                 # run name: outputs go to `runs/{name}-seed{seed}/` ('': `stem`, from the level and the reward)
     baseline: str = 'dico'         # the fine-tuning method: 'dico', or a baseline ('scst', 'nscst', any registered method) with the same reward
     level: str = 'easy'            # the shapes level (`dico_nb.shapes.LEVELS`): 'easy', or 'hard' (up to 6 objects, counts, distractors)
     reward: str = 'evaluator'      # the fine-tuning reward: 'evaluator' (the level's evaluator CLIP) or 'trunk' (the trunk CLIP: CLIP's blind spots kept)
@@ -51,7 +51,7 @@ class ShapesJob:
     ft_steps: int = 300            # DiCO / SCST steps of 16 images (8 per micro-batch, the reference's global batch) x k candidates
     ft_lr: float = 1e-5            # DiCO / SCST learning rate (constant)
     k: int = 5                     # beams
-    max_len: int = 0               # longest caption, BOS included (0: the level's, 24 easy, 40 hard)
+    max_len: int = 0               # longest caption, BOS included (0: `caption_len`, the level's: 24 easy, 40 hard)
     eval_every: int = 50           # fine-tuning validations (200 images, fast metrics) for the curves
     workers: int = 2               # loader workers
     threads: int = 0               # torch threads (0: one per core left to this process besides the loader workers)
@@ -61,11 +61,15 @@ class ShapesJob:
         if self.baseline not in tuners: raise ValueError(f"ShapesJob.baseline={self.baseline!r}: choose one of {', '.join(tuners)}")
         if self.clips not in ('shipped', 'train'): raise ValueError(f"ShapesJob.clips={self.clips!r}: choose shipped or train")
         if self.reward not in REWARD_KINDS: raise ValueError(f"ShapesJob.reward={self.reward!r}: choose {' or '.join(REWARD_KINDS)}")
-        self.name = self.name or level_name(check_level(self.level)) + ('' if self.reward == 'evaluator' else f'-{self.reward}_reward')
-        self.max_len = self.max_len or (24 if self.level == 'easy' else 40)
+        check_level(self.level)
 
+    # Defaults that depend on other fields are read, never written back: `replace(job, level='hard')` moves the run
     @property
-    def out(self)->Path: return Path(self.runs_dir)/f"{self.name}-seed{self.seed}"
+    def stem(self)->str: return self.name or level_name(self.level) + ('' if self.reward == 'evaluator' else f'-{self.reward}_reward')
+    @property
+    def caption_len(self)->int: return self.max_len or (24 if self.level == 'easy' else 40)
+    @property
+    def out(self)->Path: return Path(self.runs_dir)/f"{self.stem}-seed{self.seed}"
     @property
     def registry(self)->Path: return Path(self.data_dir)/'registry.json'
     def split(self, s:str)->str: return f"{level_name(self.level)}_{s}"   # a split's registry name: 'shapes_test', 'shapes_hard_test'
@@ -92,7 +96,7 @@ def stage_clips(job:ShapesJob)->tuple:
         return *paths, False
     paths = [Path(job.data_dir)/'models'/f'shapes_{n}.safetensors' for n in names]
     todo = [(n, p) for n, p in zip(names, paths) if not p.exists()]
-    if job.level != 'easy' and any(n == 'trunk' for n, _ in todo): stage_data(replace(job, level='easy', name=''))   # the trunk's recipe trains on the easy level
+    if job.level != 'easy' and any(n == 'trunk' for n, _ in todo): stage_data(replace(job, level='easy'))   # the trunk's recipe trains on the easy level
     for n, p in todo:
         print(f"training the {n} CLIP: {SHAPES_CLIPS[n]}")
         make_shapes_clip(n, p, job.registry, job.clip_steps, threads=1)   # one thread: the shipped weights, bit for bit
@@ -119,7 +123,7 @@ def xe_cfg(job:ShapesJob, trunk:Path, features:Path=None)->TrainConfig:
     "XE pre-training on `shapes_train_xe` (from the trunk's cached `features` when given), best checkpoint by CIDEr."
     return TrainConfig(method='xe', data=job.split('train_xe'), val_data=job.split('val'), out_dir=str(job.out/'xe'),
                        model=captioner_model(job, trunk), vocab_from=job.split('train'), steps=job.xe_steps, batch_size=64,
-                       grad_accum=1, lr=job.xe_lr, weight_decay=0.01, max_len=job.max_len, eval_every=job.xe_steps // 4,
+                       grad_accum=1, lr=job.xe_lr, weight_decay=0.01, max_len=job.caption_len, eval_every=job.xe_steps // 4,
                        eval_images=200, ckpt_every=200, seed=job.seed, workers=job.workers, registry=str(job.registry),
                        features=str(features or ''))
 
@@ -127,7 +131,7 @@ def ft_cfg(job:ShapesJob, reward:Path, features:Path=None)->TrainConfig:
     "DiCO (or SCST) fine-tuning from the XE model with the CLIP at `reward` as reward (PAC-S's w = 2); best by its RefPAC-S."
     make = dico_config if job.baseline == 'dico' else partial(scst_config, method=job.baseline)   # baselines: SCST's recipe
     return make(data=job.split('train'), val_data=job.split('val'), out_dir=str(job.out/job.baseline), init=str(job.out/'xe/best'),
-                reward=str(reward), steps=job.ft_steps, lr=job.ft_lr, k=job.k, max_len=job.max_len,
+                reward=str(reward), steps=job.ft_steps, lr=job.ft_lr, k=job.k, max_len=job.caption_len,
                 eval_every=job.eval_every, eval_images=200, ckpt_every=50, log_every=5, seed=job.seed,
                 workers=job.workers, registry=str(job.registry), features=str(features or ''))
 
@@ -145,7 +149,7 @@ def stage_eval(job:ShapesJob, name:str, ckpt:Path, trunk:Path, evaluator:Path)->
     out = job.out/'eval'
     f = out/f'{name}.metrics.json'
     if f.exists(): return json.loads(f.read_text())['metrics'], False
-    ev = evaluate(load_captioner(ckpt), job.split('test'), job.k, job.max_len, registry=job.registry,
+    ev = evaluate(load_captioner(ckpt), job.split('test'), job.k, job.caption_len, registry=job.registry,
                   clip=make_scorer(RewardSpec(str(trunk), 'clips', PREFIX)), pacs=make_scorer(RewardSpec(str(evaluator), 'pacs', PREFIX)))
     save_evaluation(ev, out, name, checkpoint=str(ckpt))
     return ev['metrics'], True
@@ -191,7 +195,7 @@ def write_report(job:ShapesJob, rows:dict, seconds:dict)->Path:
     for run in ('xe', job.baseline):   # as each run's config.json records it
         e = json.loads((job.out/run/'config.json').read_text()).get('effective', {})
         lines.append(f"| {run.upper()} | {e.get('ranks', '?')} | {e.get('batch_size', '?')} | {e.get('grad_accum', '?')} | {e.get('images_per_step', '?')} |")
-    lines += ['', '## Settings', '', '```json', json.dumps(asdict(job), indent=1), '```']
+    lines += ['', '## Settings', '', '```json', json.dumps(asdict(replace(job, name=job.stem, max_len=job.caption_len)), indent=1), '```']
     report = job.out/('report.md' if job.baseline == 'dico' else f'report-{job.baseline}.md')
     report.write_text('\n'.join(lines) + '\n')
     return report

@@ -99,13 +99,13 @@ class Study:
     operating: dict = field(default_factory=lambda: dict(lr=1e-5, beta=0.2)) # the DiCO run the ablations start from
     ablations: dict = field(default_factory=lambda: dict(ABLATIONS)) # name -> the `TrainConfig` settings it changes
     kls: tuple = (0.05, 0.2, 0.5, 1.0)      # drifts (nats per caption) at which the matched tables read every curve
+    kl_samples: int = 2                     # captions sampled per test image for the drift
+    java: bool = True                       # CIDEr and BLEU-4 by the Java tools (False: CIDEr-fast only, no BLEU-4)
+    out: str = 'nbs/results/study'          # the table, the json of every measurement, the figures
 
     def __post_init__(self):
         bad = [r for r in self.rewards if r not in REWARD_KINDS]
         if bad or not self.rewards: raise ValueError(f"Study.rewards={tuple(self.rewards)!r}: choose from {', '.join(REWARD_KINDS)}")
-    kl_samples: int = 2                     # captions sampled per test image for the drift
-    java: bool = True                       # CIDEr and BLEU-4 by the Java tools (False: CIDEr-fast only, no BLEU-4)
-    out: str = 'nbs/results/study'          # the table, the json of every measurement, the figures
 
 def run_name(method:str, settings:dict, ablation:str='', reward:str='evaluator')->str:
     "A run's folder name: method, learning rate, DiCO's beta, the reward unless the evaluator, and the ablation if any ('dico-lr1e-05-beta0.2-tau_0')."
@@ -168,7 +168,7 @@ def measure(model:Captioner, reference:Captioner, # the checkpoint's model; the 
             feats:list,                           # `split_features` of shapes_test
             kl_samples:int=2, java:bool=True)->dict:
     "`evaluate`'s result on shapes_test (5 beams, length penalty 1), its metrics with `F1`, `twice`, `unfounded` and the drift `kl`, `kl_se`."
-    ev = evaluate(model, job.split('test'), job.k, job.max_len, registry=job.registry, java=java, spice=False, meteor=False,
+    ev = evaluate(model, job.split('test'), job.k, job.caption_len, registry=job.registry, java=java, spice=False, meteor=False,
                   clip=scorers['clip'], pacs=scorers['pacs'], progress=False)
     scenes, m = load_scenes(job.split('test'), job.registry), ev['metrics']
     m['F1'] = truth_f1(m['precision'], m['recall'])
@@ -176,7 +176,7 @@ def measure(model:Captioner, reference:Captioner, # the checkpoint's model; the 
     m['twice'] = 100 * sum(states_twice(c) for c, _ in checks) / len(checks)
     m['unfounded'] = 100 * sum(states_twice(c, o) for c, o in checks) / len(checks)
     t = time.time()
-    m.update(drift(model, reference, feats, kl_samples, job.max_len, seed=job.seed))
+    m.update(drift(model, reference, feats, kl_samples, job.caption_len, seed=job.seed))
     ev['seconds']['drift'] = round(time.time() - t, 2)
     return ev
 
