@@ -37,6 +37,7 @@ class ShapesJob:
     baseline: str = 'dico'         # the fine-tuning method: 'dico', or a baseline ('scst', 'nscst', any registered method) with the same reward
     level: str = 'easy'            # the shapes level (`dico_nb.shapes.LEVELS`): 'easy', or 'hard' (up to 6 objects, counts, distractors)
     reward: str = 'evaluator'      # the fine-tuning reward: 'evaluator' (the level's evaluator CLIP) or 'trunk' (the trunk CLIP: CLIP's blind spots kept)
+    evaluator_clip: str = ''       # the evaluator: one of the level's `SHAPES_CLIPS`, e.g. 'hard_evaluator_bound' ('': the level's own, `level_evaluator`)
     seed: int = 0                  # data order, initialisation, dropout
     data_dir: str = 'data'         # shapes shards, registry and the two CLIPs
     runs_dir: str = 'runs'         # training runs and reports
@@ -61,11 +62,15 @@ class ShapesJob:
         if self.baseline not in tuners: raise ValueError(f"ShapesJob.baseline={self.baseline!r}: choose one of {', '.join(tuners)}")
         if self.clips not in ('shipped', 'train'): raise ValueError(f"ShapesJob.clips={self.clips!r}: choose shipped or train")
         if self.reward not in REWARD_KINDS: raise ValueError(f"ShapesJob.reward={self.reward!r}: choose {' or '.join(REWARD_KINDS)}")
-        check_level(self.level)
+        own = [n for n, r in SHAPES_CLIPS.items() if n != 'trunk' and r.get('level', 'easy') == check_level(self.level)]
+        if self.evaluator_clip and self.evaluator_clip not in own:
+            raise ValueError(f"ShapesJob.evaluator_clip={self.evaluator_clip!r}: choose one of the {self.level} level's evaluators, {', '.join(own)}")
 
     # Defaults that depend on other fields are read, never written back: `replace(job, level='hard')` moves the run
     @property
-    def stem(self)->str: return self.name or level_name(self.level) + ('' if self.reward == 'evaluator' else f'-{self.reward}_reward')
+    def stem(self)->str:
+        other = self.evaluator if self.evaluator != level_evaluator(self.level) else ''
+        return self.name or level_name(self.level) + (f'-{other}' if other else '') + ('' if self.reward == 'evaluator' else f'-{self.reward}_reward')
     @property
     def caption_len(self)->int: return self.max_len or (24 if self.level == 'easy' else 40)
     @property
@@ -74,7 +79,7 @@ class ShapesJob:
     def registry(self)->Path: return Path(self.data_dir)/'registry.json'
     def split(self, s:str)->str: return f"{level_name(self.level)}_{s}"   # a split's registry name: 'shapes_test', 'shapes_hard_test'
     @property
-    def evaluator(self)->str: return level_evaluator(self.level)  # its `SHAPES_CLIPS` name
+    def evaluator(self)->str: return self.evaluator_clip or level_evaluator(self.level)  # its `SHAPES_CLIPS` name
 
 # %% ../nbs/10_pipeline.ipynb #4ea3cfe7
 def stage_data(job:ShapesJob)->tuple:

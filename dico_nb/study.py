@@ -15,19 +15,20 @@ from .data import CaptionLoader
 from .model import Captioner, model_transform
 from .checkpoint import load_state_strict
 from .decoding import sample
-from .shapes import Check, check, load_scenes
+from .shapes import Check, Mention, check, load_scenes
 from .reward import RewardSpec, make_scorer, PREFIX
 from .train import TrainConfig, make_config, load_checkpoint, eval_mode
 from .convert import load_captioner
-from .evaluate import evaluate, save_evaluation, model_device, table_header, columns
+from .evaluate import evaluate, save_evaluation, model_device, table_header, columns, coco_image_id
 from .pipeline import ShapesJob, stage_data, stage_clips, stage_features, xe_cfg, ft_cfg, stage_train, job_threads, mean_std, SHAPES_HEADERS, REWARD_KINDS
 
 # %% auto #0
 __all__ = ['ABLATIONS', 'COLUMNS', 'METHOD_LABELS', 'REWARD_GAINS', 'log_ratios', 'mean_se', 'sampled_kl', 'split_features',
-           'drift', 'Study', 'run_name', 'study_runs', 'run_cfg', 'states_twice', 'truth_f1', 'load_last', 'best_step',
-           'measure', 'measured', 'record', 'run_seed', 'with_gain', 'points', 'table_line', 'point_label',
-           'study_table', 'beyond_spread', 'ablation_table', 'curves_of', 'frontier_figure', 'at_kl', 'matched_table',
-           'write_results', 'run_study', 'quick_study']
+           'drift', 'Study', 'run_name', 'study_runs', 'run_cfg', 'states_twice', 'misbound', 'misbound_share',
+           'truth_f1', 'load_last', 'best_step', 'measure', 'misbound_of', 'with_misbound', 'measured', 'record',
+           'run_seed', 'with_gain', 'points', 'table_line', 'point_label', 'study_table', 'beyond_spread',
+           'ablation_table', 'curves_of', 'frontier_figure', 'at_kl', 'matched_table', 'write_results', 'run_study',
+           'quick_study']
 
 # %% ../nbs/12_shapes_study.ipynb #0784efc4
 @torch.no_grad()
@@ -144,6 +145,18 @@ def states_twice(c:Check,         # a checked caption
         if cl.kind == 'object': said.setdefault(cl.what.key, []).append(cl.what)
     return any(len(ms) > (1 if objects is None else max(1, len(ms[0].matches(objects)))) for ms in said.values())
 
+def misbound(m:Mention,      # an object phrase
+             objects:list)->bool: # the scene's objects
+    "Whether the phrase names a colour and a shape that the scene has, each on some object, but never on one: a binding error."
+    if m.colour is None or m.shape is None: return False
+    has = lambda k, v: any(o[k] == v for o in objects)
+    return has('colour', m.colour) and has('shape', m.shape) and not any(o['colour'] == m.colour and o['shape'] == m.shape for o in objects)
+
+def misbound_share(checks:list)->float: # `(Check, objects)` pairs
+    "% of the object phrases naming both a colour and a shape that bind them wrongly (`misbound`); 0 when there are none."
+    named = [(cl.what, o) for c, o in checks for cl in c.claims if cl.kind == 'object' and cl.what.colour and cl.what.shape]
+    return 100 * sum(misbound(m, o) for m, o in named) / len(named) if named else 0.
+
 def truth_f1(precision:float, recall:float)->float:
     "Harmonic mean of the checker's precision and recall (0 when both are)."
     return 2 * precision * recall / (precision + recall) if precision + recall else 0.
@@ -167,7 +180,7 @@ def measure(model:Captioner, reference:Captioner, # the checkpoint's model; the 
             job:ShapesJob, scorers:dict,          # the seed's job; 'clip' (trunk, CLIP-S) and 'pacs' (evaluator, PAC-S) `Scorer`s
             feats:list,                           # `split_features` of shapes_test
             kl_samples:int=2, java:bool=True)->dict:
-    "`evaluate`'s result on shapes_test (5 beams, length penalty 1), its metrics with `F1`, `twice`, `unfounded` and the drift `kl`, `kl_se`."
+    "`evaluate`'s result on shapes_test (5 beams, length penalty 1), its metrics with `F1`, `twice`, `unfounded`, `misbound` and the drift `kl`, `kl_se`."
     ev = evaluate(model, job.split('test'), job.k, job.caption_len, registry=job.registry, java=java, spice=False, meteor=False,
                   clip=scorers['clip'], pacs=scorers['pacs'], progress=False)
     scenes, m = load_scenes(job.split('test'), job.registry), ev['metrics']
@@ -175,9 +188,25 @@ def measure(model:Captioner, reference:Captioner, # the checkpoint's model; the 
     checks = [(check(p, scenes[k]), scenes[k]['objects']) for k, p in zip(ev['keys'], ev['preds'])]
     m['twice'] = 100 * sum(states_twice(c) for c, _ in checks) / len(checks)
     m['unfounded'] = 100 * sum(states_twice(c, o) for c, o in checks) / len(checks)
+    m['misbound'] = misbound_share(checks)
     t = time.time()
     m.update(drift(model, reference, feats, kl_samples, job.caption_len, seed=job.seed))
     ev['seconds']['drift'] = round(time.time() - t, 2)
+    return ev
+
+def misbound_of(predictions:Path, # a predictions file (COCO format) of the split
+                scenes:dict)->float: # `load_scenes` of the split
+    "`misbound_share` of the captions of a predictions file."
+    by_id = {coco_image_id(k): s for k, s in scenes.items()}
+    preds = [(p['caption'], by_id[p['image_id']]) for p in json.loads(Path(predictions).read_text())]
+    return misbound_share([(check(c, s), s['objects']) for c, s in preds])
+
+def with_misbound(f:Path, job:ShapesJob)->dict:
+    "A cached measurement `f`, given `misbound` from its predictions beside it when it was measured before that metric existed."
+    ev = json.loads(Path(f).read_text())
+    if 'misbound' not in ev['metrics']:
+        ev['metrics']['misbound'] = misbound_of(Path(f).with_name(Path(f).name.replace('.metrics.', '.predictions.')), load_scenes(job.split('test'), job.registry))
+        Path(f).write_text(json.dumps(ev, indent=1))
     return ev
 
 def measured(run_dir:Path, which:str, # the run's folder; 'best' or 'last' (for the XE model: 'best')
@@ -186,7 +215,7 @@ def measured(run_dir:Path, which:str, # the run's folder; 'best' or 'last' (for 
     "The cached measurement of a run's checkpoint (`{out}/{which}.metrics.json`), measured when missing."
     out = Path(out or Path(run_dir)/'eval')
     f = out/f'{which}.metrics.json'
-    if f.exists(): return json.loads(f.read_text())
+    if f.exists(): return with_misbound(f, job)
     if which == 'best': model, ckpt, step = load_captioner(Path(run_dir)/'best'), Path(run_dir)/'best', best_step(run_dir)
     else: (model, step), ckpt = load_last(run_dir), Path(run_dir)/'last.pt'
     ev = measure(model, reference, job, scorers, feats, study.kl_samples, study.java)
@@ -224,9 +253,9 @@ def run_seed(study:Study, seed:int)->list:
 
 # %% ../nbs/12_shapes_study.ipynb #ef43b1fd
 COLUMNS = columns(['gain', 'gain_clip', 'RefPAC-S', 'CIDEr', 'BLEU-4', 'precision', 'recall', 'F1', 'grammatical', 'rep', 'twice', 'unfounded',
-                   'vocab', 'length', 'kl'],
+                   'misbound', 'vocab', 'length', 'kl'],
                   SHAPES_HEADERS | {'gain': ('evaluator gain (PAC-S)', 1), 'gain_clip': ('trunk gain (CLIP-S)', 1), 'F1': ('truth F1', 1), 'twice': ('% object twice', 1),
-                                    'unfounded': ('% ... unfounded', 1), 'kl': ('KL (nats)', 3)})  # the study's own metrics
+                                    'unfounded': ('% ... unfounded', 1), 'misbound': ('% misbound', 1), 'kl': ('KL (nats)', 3)})  # the study's own metrics
 
 def with_gain(records:list)->list:
     "The records with `metrics['gain']` (the evaluator's PAC-S minus the same seed's XE's) and `gain_clip` (the trunk's CLIP-S, likewise)."
@@ -335,13 +364,15 @@ def at_kl(curve:list,     # one `curves_of` entry: [(lr, [records over seeds])]
     return None
 
 def matched_table(records:list, ckpt:str='best', reward:str='evaluator',
-                  kls:tuple=(0.05, 0.2, 0.5, 1.0))->str: # the drifts at which every curve is read
-    "Markdown: each method's own reward gain and truth F1 read at matched KL to XE (`at_kl`); '–' where a curve did not reach it."
+                  kls:tuple=(0.05, 0.2, 0.5, 1.0), # the drifts at which every curve is read
+                  keys:tuple=None)->str:           # the metrics read (default: the reward's own gain and truth F1)
+    "Markdown: each method's own reward gain and truth F1 (or `keys`) read at matched KL to XE (`at_kl`); '–' where a curve did not reach it."
     pts, curves, gain = points(records), curves_of(records, ckpt, reward), REWARD_GAINS[reward][0]
     xe = pts[('xe', 'best')]
-    cols = [(k, kl) for k in (gain, 'F1') for kl in kls]
+    cols = [(k, kl) for k in (keys or (gain, 'F1')) for kl in kls]
     fmt = lambda v: '–' if v is None else f'{v:.1f}'
-    head = '| method | ' + ' | '.join(f"{'reward gain' if k == gain else 'truth F1'} @ KL {kl:g}" for k, kl in cols) + ' |'
+    name = {k: h for k, h, _ in COLUMNS} | {gain: 'reward gain'}
+    head = '| method | ' + ' | '.join(f"{name[k]} @ KL {kl:g}" for k, kl in cols) + ' |'
     rows = [f"| {label} | " + ' | '.join(fmt(at_kl(c, k, kl, xe)) for k, kl in cols) + ' |' for label, c in curves.items()]
     return '\n'.join([head, '|---|' + '---:|' * len(cols)] + rows)
 
@@ -356,9 +387,10 @@ def write_results(study:Study, records:list)->Path:
                for x in (f'## Matched drift: {rw} reward, {c} checkpoint', '', matched_table(records, c, rw, tuple(study.kls)), '')]
     ablations = [x for c in ('best', 'last') for x in (f'## Ablations at the operating point, {c} checkpoint', '', ablation_table(records, study, c), '')] if study.ablations else []
     seconds = sum(r['seconds'] for r in records)
-    level = ShapesJob(**study.job).level
-    text = '\n'.join([f"# The shapes study{'' if level == 'easy' else f', {level} level'}: seeds {list(study.seeds)}", '',
-                      f"{ShapesJob(**study.job).split('test')}; mean ± std over seeds; x100 except vocabulary, length and KL (nats per caption).", '',
+    job = ShapesJob(**study.job)
+    what = ('' if job.level == 'easy' else f', {job.level} level') + (f', evaluator {job.evaluator_clip}' if job.evaluator_clip else '')
+    text = '\n'.join([f"# The shapes study{what}: seeds {list(study.seeds)}", '',
+                      f"{job.split('test')}; mean ± std over seeds; x100 except vocabulary, length and KL (nats per caption).", '',
                       '## Sweep, best validation checkpoint (RefPAC-S)', '', study_table(records, 'best'), '',
                       '## Sweep, last step', '', study_table(records, 'last'), '', *matched, *ablations,
                       *[f'![frontier]({f})' for f in figs], '',
