@@ -80,6 +80,8 @@ class ShapesJob:
     def split(self, s:str)->str: return f"{level_name(self.level)}_{s}"   # a split's registry name: 'shapes_test', 'shapes_hard_test'
     @property
     def evaluator(self)->str: return self.evaluator_clip or level_evaluator(self.level)  # its `SHAPES_CLIPS` name
+    @property
+    def variant(self)->str: return ('' if self.level == 'easy' else f', {self.level} level') + (f', evaluator {self.evaluator_clip}' if self.evaluator_clip else '')  # for titles
 
 # %% ../nbs/10_pipeline.ipynb #4ea3cfe7
 def stage_data(job:ShapesJob)->tuple:
@@ -101,7 +103,7 @@ def stage_clips(job:ShapesJob)->tuple:
         return *paths, False
     paths = [Path(job.data_dir)/'models'/f'shapes_{n}.safetensors' for n in names]
     todo = [(n, p) for n, p in zip(names, paths) if not p.exists()]
-    if job.level != 'easy' and any(n == 'trunk' for n, _ in todo): stage_data(replace(job, level='easy'))   # the trunk's recipe trains on the easy level
+    if job.level != 'easy' and any(n == 'trunk' for n, _ in todo): stage_data(replace(job, level='easy', evaluator_clip=''))   # the trunk's recipe trains on the easy level
     for n, p in todo:
         print(f"training the {n} CLIP: {SHAPES_CLIPS[n]}")
         make_shapes_clip(n, p, job.registry, job.clip_steps, threads=1)   # one thread: the shipped weights, bit for bit
@@ -191,7 +193,7 @@ def curves(log:Path, out:Path):
 def write_report(job:ShapesJob, rows:dict, seconds:dict)->Path:
     "`report.md`: the table, the curves, the timings and the settings."
     fig = curves(job.out/job.baseline/'log.jsonl', job.out/f'{job.baseline}_curves.png')
-    lines = [f"# Shapes benchmark{'' if job.level == 'easy' else f', {job.level} level'}: XE vs {job.baseline.upper()} (seed {job.seed})", '',
+    lines = [f"# Shapes benchmark{job.variant}: XE vs {job.baseline.upper()} (seed {job.seed})", '',
              f"Metrics on {job.split('test')} ({job.n_eval:,} images, x100 except vocab and length).", '',
              table_header(COLUMNS)] + [table_row(m, n, COLUMNS) for n, m in rows.items()]
     lines += ['', '![test images with references and captions](samples.png)', '', f'![curves]({fig.name})', '', '## Wall time (s)', '', '| stage | seconds |', '|---|---:|']

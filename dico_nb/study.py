@@ -19,16 +19,17 @@ from .shapes import Check, Mention, check, load_scenes
 from .reward import RewardSpec, make_scorer, PREFIX
 from .train import TrainConfig, make_config, load_checkpoint, eval_mode
 from .convert import load_captioner
+from .shards import atomic_path
 from .evaluate import evaluate, save_evaluation, model_device, table_header, columns, coco_image_id
 from .pipeline import ShapesJob, stage_data, stage_clips, stage_features, xe_cfg, ft_cfg, stage_train, job_threads, mean_std, SHAPES_HEADERS, REWARD_KINDS
 
 # %% auto #0
 __all__ = ['ABLATIONS', 'COLUMNS', 'METHOD_LABELS', 'REWARD_GAINS', 'log_ratios', 'mean_se', 'sampled_kl', 'split_features',
-           'drift', 'Study', 'run_name', 'study_runs', 'run_cfg', 'states_twice', 'misbound', 'misbound_share',
-           'truth_f1', 'load_last', 'best_step', 'measure', 'misbound_of', 'with_misbound', 'measured', 'record',
-           'run_seed', 'with_gain', 'points', 'table_line', 'point_label', 'study_table', 'beyond_spread',
-           'ablation_table', 'curves_of', 'frontier_figure', 'at_kl', 'matched_table', 'write_results', 'run_study',
-           'quick_study']
+           'drift', 'Study', 'run_name', 'study_runs', 'run_cfg', 'states_twice', 'bindable', 'misbound',
+           'misbound_share', 'truth_f1', 'load_last', 'best_step', 'measure', 'misbound_of', 'with_misbound',
+           'measured', 'record', 'run_seed', 'with_gain', 'points', 'table_line', 'point_label', 'study_table',
+           'beyond_spread', 'ablation_table', 'curves_of', 'frontier_figure', 'at_kl', 'matched_table', 'write_results',
+           'run_study', 'quick_study']
 
 # %% ../nbs/12_shapes_study.ipynb #0784efc4
 @torch.no_grad()
@@ -145,16 +146,20 @@ def states_twice(c:Check,         # a checked caption
         if cl.kind == 'object': said.setdefault(cl.what.key, []).append(cl.what)
     return any(len(ms) > (1 if objects is None else max(1, len(ms[0].matches(objects)))) for ms in said.values())
 
-def misbound(m:Mention,      # an object phrase
-             objects:list)->bool: # the scene's objects
-    "Whether the phrase names a colour and a shape that the scene has, each on some object, but never on one: a binding error."
-    if m.colour is None or m.shape is None: return False
-    has = lambda k, v: any(o[k] == v for o in objects)
-    return has('colour', m.colour) and has('shape', m.shape) and not any(o['colour'] == m.colour and o['shape'] == m.shape for o in objects)
+def bindable(m:Mention,    # an object phrase
+             objects:list): # the scene's objects
+    "Whether the phrase names a colour and a shape that the scene both has (on one object or not): where binding is at stake."
+    return not m.conflict and m.colour is not None and m.shape is not None and \
+           any(o['colour'] == m.colour for o in objects) and any(o['shape'] == m.shape for o in objects)
 
-def misbound_share(checks:list)->float: # `(Check, objects)` pairs
-    "% of the object phrases naming both a colour and a shape that bind them wrongly (`misbound`); 0 when there are none."
-    named = [(cl.what, o) for c, o in checks for cl in c.claims if cl.kind == 'object' and cl.what.colour and cl.what.shape]
+def misbound(m:Mention,    # an object phrase
+             objects:list): # the scene's objects
+    "Whether a `bindable` phrase puts its colour and shape together where no object has both: a binding error."
+    return bindable(m, objects) and not any(o['colour'] == m.colour and o['shape'] == m.shape for o in objects)
+
+def misbound_share(checks:list): # `(Check, objects)` pairs
+    "% of the `bindable` object phrases that are `misbound`; 0 when there are none."
+    named = [(cl.what, o) for c, o in checks for cl in c.claims if cl.kind == 'object' and bindable(cl.what, o)]
     return 100 * sum(misbound(m, o) for m, o in named) / len(named) if named else 0.
 
 def truth_f1(precision:float, recall:float)->float:
@@ -195,7 +200,7 @@ def measure(model:Captioner, reference:Captioner, # the checkpoint's model; the 
     return ev
 
 def misbound_of(predictions:Path, # a predictions file (COCO format) of the split
-                scenes:dict)->float: # `load_scenes` of the split
+                scenes:dict):      # `load_scenes` of the split
     "`misbound_share` of the captions of a predictions file."
     by_id = {coco_image_id(k): s for k, s in scenes.items()}
     preds = [(p['caption'], by_id[p['image_id']]) for p in json.loads(Path(predictions).read_text())]
@@ -205,8 +210,9 @@ def with_misbound(f:Path, job:ShapesJob)->dict:
     "A cached measurement `f`, given `misbound` from its predictions beside it when it was measured before that metric existed."
     ev = json.loads(Path(f).read_text())
     if 'misbound' not in ev['metrics']:
-        ev['metrics']['misbound'] = misbound_of(Path(f).with_name(Path(f).name.replace('.metrics.', '.predictions.')), load_scenes(job.split('test'), job.registry))
-        Path(f).write_text(json.dumps(ev, indent=1))
+        preds = Path(f).with_name(Path(f).name.removesuffix('.metrics.json') + '.predictions.json')
+        ev['metrics']['misbound'] = misbound_of(preds, load_scenes(job.split('test'), job.registry))
+        with atomic_path(f) as tmp: Path(tmp).write_text(json.dumps(ev, indent=1))
     return ev
 
 def measured(run_dir:Path, which:str, # the run's folder; 'best' or 'last' (for the XE model: 'best')
@@ -365,14 +371,14 @@ def at_kl(curve:list,     # one `curves_of` entry: [(lr, [records over seeds])]
 
 def matched_table(records:list, ckpt:str='best', reward:str='evaluator',
                   kls:tuple=(0.05, 0.2, 0.5, 1.0), # the drifts at which every curve is read
-                  keys:tuple=None)->str:           # the metrics read (default: the reward's own gain and truth F1)
+                  keys:tuple=None):                # the metrics read (default: the reward's own gain and truth F1)
     "Markdown: each method's own reward gain and truth F1 (or `keys`) read at matched KL to XE (`at_kl`); '–' where a curve did not reach it."
     pts, curves, gain = points(records), curves_of(records, ckpt, reward), REWARD_GAINS[reward][0]
     xe = pts[('xe', 'best')]
     cols = [(k, kl) for k in (keys or (gain, 'F1')) for kl in kls]
     fmt = lambda v: '–' if v is None else f'{v:.1f}'
     name = {k: h for k, h, _ in COLUMNS} | {gain: 'reward gain'}
-    head = '| method | ' + ' | '.join(f"{name[k]} @ KL {kl:g}" for k, kl in cols) + ' |'
+    head = '| method | ' + ' | '.join(f"{name.get(k, k)} @ KL {kl:g}" for k, kl in cols) + ' |'
     rows = [f"| {label} | " + ' | '.join(fmt(at_kl(c, k, kl, xe)) for k, kl in cols) + ' |' for label, c in curves.items()]
     return '\n'.join([head, '|---|' + '---:|' * len(cols)] + rows)
 
@@ -388,8 +394,7 @@ def write_results(study:Study, records:list)->Path:
     ablations = [x for c in ('best', 'last') for x in (f'## Ablations at the operating point, {c} checkpoint', '', ablation_table(records, study, c), '')] if study.ablations else []
     seconds = sum(r['seconds'] for r in records)
     job = ShapesJob(**study.job)
-    what = ('' if job.level == 'easy' else f', {job.level} level') + (f', evaluator {job.evaluator_clip}' if job.evaluator_clip else '')
-    text = '\n'.join([f"# The shapes study{what}: seeds {list(study.seeds)}", '',
+    text = '\n'.join([f"# The shapes study{job.variant}: seeds {list(study.seeds)}", '',
                       f"{job.split('test')}; mean ± std over seeds; x100 except vocabulary, length and KL (nats per caption).", '',
                       '## Sweep, best validation checkpoint (RefPAC-S)', '', study_table(records, 'best'), '',
                       '## Sweep, last step', '', study_table(records, 'last'), '', *matched, *ablations,

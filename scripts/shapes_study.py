@@ -3,12 +3,14 @@
 `--level hard`: the hard level's study -> nbs/results/study_hard/: DiCO (beta 0.2, 1), SCST and new SCST, each with the evaluator's
 reward and with the trunk CLIP's (CLIP's blind spots kept), no ablations, read at matched drift.
 `--level hard --evaluator hard_evaluator_bound --rewards evaluator`: the same sweep with the binding evaluator as the evaluator
-(reward and measure) -> nbs/results/study_hard_bound/, its runs under runs/shapes_hard-hard_evaluator_bound-seed{s}/."""
+(reward and measure) -> nbs/results/study_hard_bound/, its runs under runs/shapes_hard-hard_evaluator_bound-seed{s}/ (copy
+runs/shapes_hard-seed{s}/xe there first to start from the first study's XE models; else they are trained again)."""
 import tempfile
 from pathlib import Path
 from fastcore.script import call_parse, Param
 from dico_nb.study import Study, quick_study, run_study
-from dico_nb.pipeline import REWARD_KINDS
+from dico_nb.pipeline import REWARD_KINDS, ShapesJob
+from dico_nb.shapes_clip import level_evaluator
 
 @call_parse
 def main(seeds:Param("seeds (one XE model each)", int, nargs='+')=[0, 1, 2],
@@ -25,15 +27,19 @@ def main(seeds:Param("seeds (one XE model each)", int, nargs='+')=[0, 1, 2],
          quick:bool=False,              # toy sizes under a temporary folder (or `--root`): a test of the machinery, not a measurement
          root:str=''):                  # with --quick: the folder for data, runs and results
     "Run (or resume) the study and write its results."
+    if (level == 'easy' or quick) and (evaluator or tuple(rewards) != REWARD_KINDS):
+        raise SystemExit("--evaluator and --rewards are the hard level's: the easy study runs its evaluator's reward only")
     if quick:
         study = quick_study(Path(root or tempfile.mkdtemp(prefix='shapes_study_')))
         if out != 'nbs/results/study': study.out = out
     elif level == 'easy':
-        study = Study(job=dict(data_dir=data_dir, runs_dir=runs_dir, ft_steps=ft_steps, workers=workers), seeds=tuple(seeds),
+        study = Study(job=dict(data_dir=data_dir, runs_dir=runs_dir, ft_steps=ft_steps, workers=workers, threads=threads), seeds=tuple(seeds),
                       dico_lrs=tuple(lrs), scst_lrs=tuple(lrs), out=out)
     else:
-        job = dict(data_dir=data_dir, runs_dir=runs_dir, ft_steps=ft_steps, workers=workers, threads=threads, level=level, evaluator_clip=evaluator)
-        default_out = f"nbs/results/study_{level}" + (f"_{evaluator.removeprefix(level + '_evaluator_')}" if evaluator else '')
-        study = Study(job=job, seeds=tuple(seeds), dico_lrs=tuple(lrs), scst_lrs=tuple(lrs), nscst_lrs=tuple(lrs), rewards=tuple(rewards),
+        job = ShapesJob(data_dir=data_dir, runs_dir=runs_dir, ft_steps=ft_steps, workers=workers, threads=threads, level=level, evaluator_clip=evaluator)
+        other = job.evaluator if job.evaluator != level_evaluator(level) else ''   # as the runs' folders name it
+        default_out = f"nbs/results/study_{level}" + (f"_{other.removeprefix(level + '_evaluator_')}" if other else '')
+        study = Study(job=dict(data_dir=data_dir, runs_dir=runs_dir, ft_steps=ft_steps, workers=workers, threads=threads, level=level, evaluator_clip=evaluator),
+                      seeds=tuple(seeds), dico_lrs=tuple(lrs), scst_lrs=tuple(lrs), nscst_lrs=tuple(lrs), rewards=tuple(rewards),
                       ablations={}, kls=(0.25, 0.5, 1.0, 2.0, 4.0), out=out if out != 'nbs/results/study' else default_out)
     print(run_study(study).read_text())
