@@ -68,9 +68,10 @@ class ShapesJob:
 
     # Defaults that depend on other fields are read, never written back: `replace(job, level='hard')` moves the run
     @property
+    def other_evaluator(self)->str: return self.evaluator_clip if self.evaluator_clip != level_evaluator(self.level) else ''   # '' for the level's own
+    @property
     def stem(self)->str:
-        other = self.evaluator if self.evaluator != level_evaluator(self.level) else ''
-        return self.name or level_name(self.level) + (f'-{other}' if other else '') + ('' if self.reward == 'evaluator' else f'-{self.reward}_reward')
+        return self.name or level_name(self.level) + (f'-{self.other_evaluator}' if self.other_evaluator else '') + ('' if self.reward == 'evaluator' else f'-{self.reward}_reward')
     @property
     def caption_len(self)->int: return self.max_len or (24 if self.level == 'easy' else 40)
     @property

@@ -10,7 +10,6 @@ from pathlib import Path
 from fastcore.script import call_parse, Param
 from dico_nb.study import Study, quick_study, run_study
 from dico_nb.pipeline import REWARD_KINDS, ShapesJob
-from dico_nb.shapes_clip import level_evaluator
 
 @call_parse
 def main(seeds:Param("seeds (one XE model each)", int, nargs='+')=[0, 1, 2],
@@ -36,10 +35,9 @@ def main(seeds:Param("seeds (one XE model each)", int, nargs='+')=[0, 1, 2],
         study = Study(job=dict(data_dir=data_dir, runs_dir=runs_dir, ft_steps=ft_steps, workers=workers, threads=threads), seeds=tuple(seeds),
                       dico_lrs=tuple(lrs), scst_lrs=tuple(lrs), out=out)
     else:
-        job = ShapesJob(data_dir=data_dir, runs_dir=runs_dir, ft_steps=ft_steps, workers=workers, threads=threads, level=level, evaluator_clip=evaluator)
-        other = job.evaluator if job.evaluator != level_evaluator(level) else ''   # as the runs' folders name it
+        kw = dict(data_dir=data_dir, runs_dir=runs_dir, ft_steps=ft_steps, workers=workers, threads=threads, level=level, evaluator_clip=evaluator)
+        other = ShapesJob(**kw).other_evaluator   # named as the runs' folders name it
         default_out = f"nbs/results/study_{level}" + (f"_{other.removeprefix(level + '_evaluator_')}" if other else '')
-        study = Study(job=dict(data_dir=data_dir, runs_dir=runs_dir, ft_steps=ft_steps, workers=workers, threads=threads, level=level, evaluator_clip=evaluator),
-                      seeds=tuple(seeds), dico_lrs=tuple(lrs), scst_lrs=tuple(lrs), nscst_lrs=tuple(lrs), rewards=tuple(rewards),
+        study = Study(job=kw, seeds=tuple(seeds), dico_lrs=tuple(lrs), scst_lrs=tuple(lrs), nscst_lrs=tuple(lrs), rewards=tuple(rewards),
                       ablations={}, kls=(0.25, 0.5, 1.0, 2.0, 4.0), out=out if out != 'nbs/results/study' else default_out)
     print(run_study(study).read_text())
